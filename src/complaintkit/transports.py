@@ -1,0 +1,123 @@
+"""The seams between the kit and the systems that carry messages out of it.
+
+A transport is a stateful object that a plugin *provides* (an SMPP bind, an SMTP connection, an
+OA client). The outbox worker hands it batches of requests and reads back one result per request;
+inbound traffic (delivery receipts, customer replies) is collected by the transport and drained
+by the worker, so every kit command runs on the worker's own thread.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+
+class SendOutcome(enum.Enum):
+    """What became of one request handed to a transport."""
+
+    #: accepted by the far end (for SMS: every part acknowledged by the SMSC)
+    ACCEPTED = "accepted"
+    #: not accepted now, may succeed later (throttled, queue full, connection lost, timeout)
+    RETRY = "retry"
+    #: refused for good (invalid destination, message too long, ...): never retried
+    FAILED = "failed"
+
+
+@attrs.define(frozen=True)
+class SmsRequest:
+    """One SMS the process decided to send."""
+
+    #: the outbox row's idempotency key; a transport may use it to suppress a re-send
+    key: str
+    #: destination MSISDN, 11 digits (``13812345678``)
+    to: str
+    #: the service port it is sent from (``10086``)
+    sender: str
+    #: the whole text; the transport splits it into parts as the protocol needs
+    text: str
+
+
+@attrs.define(frozen=True)
+class SendResult:
+    """The transport's answer for one request."""
+
+    key: str
+    outcome: SendOutcome
+    #: the far end's id(s) for what was sent (one per SMS part), normalised
+    remote_ids: tuple[str, ...] = ()
+    #: how many parts the message was split into
+    parts: int = 1
+    #: a short reason when not accepted ("ESME_RTHROTTLED (0x58)", "connection lost", ...)
+    detail: str = ""
+
+
+class DeliveryState(enum.Enum):
+    """A delivery receipt's final state (TMF681: completed / failed)."""
+
+    DELIVERED = "delivered"
+    UNDELIVERABLE = "undeliverable"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+    UNKNOWN = "unknown"
+
+
+@attrs.define(frozen=True)
+class DeliveryReceipt:
+    """The far end's report on a message it accepted earlier."""
+
+    #: the id the far end gave when it accepted the message, normalised like ``remote_ids``
+    remote_id: str
+    state: DeliveryState
+    at: datetime | None = None
+    error_code: str = ""
+
+
+@attrs.define(frozen=True)
+class InboundSms:
+    """A customer's SMS to a service port (mobile-originated), parts already reassembled."""
+
+    sender: str
+    to: str
+    text: str
+    received_at: datetime | None = None
+
+
+@attrs.define(frozen=True)
+class EmailRequest:
+    key: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+@runtime_checkable
+class SmsTransport(Protocol):
+    """What an SMS plugin provides (see the ``complaintkit_sms_transport`` hook)."""
+
+    def send_many(self, requests: Sequence[SmsRequest]) -> list[SendResult]:
+        """Send a batch; return one result per request, in any order, keyed by ``key``.
+
+        Blocks until every request in the batch is either accepted, refused, or judged worth a
+        retry. A transport pipelines the batch as its protocol allows (an SMPP window).
+        """
+        ...
+
+    def drain_inbound(self) -> list[DeliveryReceipt | InboundSms]:
+        """Return and forget what arrived since the last call (never blocks)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the transport is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class EmailTransport(Protocol):
+    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]: ...
+
+    def close(self) -> None: ...
