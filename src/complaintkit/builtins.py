@@ -1,0 +1,33 @@
+"""The defaults every kit has; registered last and ``trylast``, so any plugin overrides them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from complaintkit.boss import Bill, CustomerProfile, Subscription
+from complaintkit.plugins import hookimpl
+
+
+class NoBoss:
+    """No BOSS/CRM connected: customers keep the facts given at acceptance."""
+
+    def customer_profile(self, msisdn: str) -> CustomerProfile | None:
+        return None
+
+    def subscriptions(self, msisdn: str) -> Sequence[Subscription]:
+        return ()
+
+    def monthly_bill(self, msisdn: str, month: str) -> Bill | None:
+        return None
+
+    def unsubscribe_monternet(self, msisdn: str, code: str) -> bool:
+        return False
+
+    def refund(self, msisdn: str, amount_fen: int, reason: str) -> str:
+        raise RuntimeError("no BOSS/CRM plugin is installed: refunds are not possible")
+
+
+@hookimpl(trylast=True)
+def complaintkit_boss_client(settings: Mapping[str, Any]) -> Any:
+    return NoBoss()

@@ -1,0 +1,76 @@
+"""Every error the kit raises on purpose; each message says what was wrong and where."""
+
+from __future__ import annotations
+
+
+class ComplaintKitError(Exception):
+    """Base of the kit's own errors."""
+
+
+class InvalidInput(ComplaintKitError, ValueError):
+    """A value given to the kit is malformed; ``field`` names where it was."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class UnknownCategory(InvalidInput):
+    def __init__(self, code: str, known: list[str], *, field: str = "category") -> None:
+        hint = ", ".join(known[:8]) + (" …" if len(known) > 8 else "")
+        super().__init__(field, f"unknown complaint category {code!r} (known: {hint})")
+
+
+class IllegalTransition(ComplaintKitError):
+    """The lifecycle does not allow this action in the ticket's current state."""
+
+    def __init__(self, ticket_id: str, state: str, action: str, allowed: list[str]) -> None:
+        self.ticket_id = ticket_id
+        self.state = state
+        self.action = action
+        super().__init__(
+            f"ticket {ticket_id}: cannot {action} a ticket in state {state!r}"
+            + (f" (allowed here: {', '.join(allowed)})" if allowed else " (no action is allowed here)")
+        )
+
+
+class RuleRefused(ComplaintKitError):
+    """A process rule refused a command (archive without its record, a foreign handler …)."""
+
+    def __init__(self, ticket_id: str, message: str) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"ticket {ticket_id}: {message}")
+
+
+class PermissionDenied(ComplaintKitError):
+    def __init__(self, actor: str, role: str, permission: str) -> None:
+        self.actor, self.role, self.permission = actor, role, permission
+        super().__init__(f"{actor} ({role}) may not {permission}")
+
+
+class TicketNotFound(ComplaintKitError, LookupError):
+    def __init__(self, ticket_id: str) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"no ticket {ticket_id!r}")
+
+
+class ConcurrentChange(ComplaintKitError):
+    """The ticket changed under us between load and commit; the command may be retried."""
+
+
+class StandardInvalid(ComplaintKitError):
+    """A province standard (or one of its files) failed validation."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"invalid standard {source}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class PluginError(ComplaintKitError):
+    """A plugin failed; names the plugin and the hook."""
+
+    def __init__(self, plugin: str, hook: str, message: str) -> None:
+        self.plugin, self.hook = plugin, hook
+        super().__init__(f"plugin {plugin!r}, hook {hook}: {message}")

@@ -1,0 +1,148 @@
+"""Every hook a complaintkit plugin may implement, grouped by phase.
+
+A plugin is a module or object registered in the ``complaintkit`` entry-point group whose
+functions carry :data:`complaintkit.hookimpl`. Hooks named ``*_transport``, ``*_publisher`` and
+``*_client`` *provide* a stateful object once at start-up; the others are *called* for each event.
+Built-in defaults are registered last (``trylast``), so any installed plugin overrides them.
+
+Each hook below says when it is called, what it gets and what it must return; ``docs/hooks/``
+has a page per hook, and the test suite fails when one is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from complaintkit.calendar import DayOverride
+    from complaintkit.model import Event, Ticket
+    from complaintkit.standard import Standard
+    from complaintkit.transports import EmailTransport, SmsTransport
+
+hookspec = pluggy.HookspecMarker("complaintkit")
+
+# -- start-up: the province standard ----------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def complaintkit_standard() -> Standard | None:
+    """Provide the province standard the kit runs on.
+
+    Called once when a :class:`~complaintkit.ComplaintKit` starts without an explicit standard.
+    Return a :class:`~complaintkit.standard.Standard` (usually ``load_standard(folder)``), or
+    ``None`` to let the next plugin answer. The first non-``None`` answer wins; the network-wide
+    baseline plugin answers last.
+    """
+
+
+@hookspec
+def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride]:
+    """Add or correct days of the working calendar.
+
+    Called once at start-up, after the standard is chosen, with that ``standard``. Return a list of
+    :class:`~complaintkit.calendar.DayOverride` (a year from the State Council notice before the
+    calendar package ships it, a local holiday). All plugins' answers are applied, after the
+    standard's own ``calendar.toml``.
+    """
+
+
+# -- start-up: adapters that carry messages out --------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def complaintkit_sms_transport(settings: Mapping[str, Any]) -> SmsTransport | None:
+    """Provide the SMS transport (an SMPP bind, an HTTP gateway …).
+
+    Called once when the outbox worker starts, with the ``sms`` section of the kit's settings.
+    Return an object implementing :class:`~complaintkit.transports.SmsTransport`, or ``None``.
+    The worker owns it from then on and calls ``close()`` when it stops.
+    """
+
+
+@hookspec(firstresult=True)
+def complaintkit_email_transport(settings: Mapping[str, Any]) -> EmailTransport | None:
+    """Provide the e-mail transport for reminders, digests and warnings.
+
+    Called once when the outbox worker starts, with the ``email`` section of the kit's settings.
+    Return an :class:`~complaintkit.transports.EmailTransport`, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def complaintkit_oa_publisher(settings: Mapping[str, Any]) -> Any | None:
+    """Provide the client that publishes warnings to the OA platform (SPEC J3).
+
+    Called once when the outbox worker starts, with the ``oa`` section of the kit's settings.
+    Return an object with ``publish(warning) -> str`` (the OA document id), or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def complaintkit_local_smsc() -> Any | None:
+    """Provide an SMSC on loopback for the demo and for tests.
+
+    Called by ``complaintkit demo`` when no ``--smsc`` is given. Return a started SMSC, usable as
+    a context manager, with ``settings`` (a mapping for ``complaintkit_sms_transport``) and
+    ``inject_mo(sender, to, text)`` to deliver a customer's SMS; or ``None``.
+    """
+
+
+# -- start-up: the operator's business systems ----------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def complaintkit_boss_client(settings: Mapping[str, Any]) -> Any | None:
+    """Provide the BOSS/CRM client (SPEC M1).
+
+    Called once at start-up with the ``boss`` section of the kit's settings. Return an object
+    implementing :class:`~complaintkit.boss.BossCrm` — customer profile, value tier and star
+    level, subscriptions, bills, Monternet unsubscribe, refunds — or ``None``.
+    """
+
+
+# -- lifecycle events -------------------------------------------------------------------------------
+
+
+@hookspec
+def complaintkit_ticket_changed(ticket: Ticket, events: Sequence[Event]) -> None:
+    """A command changed a ticket.
+
+    Called after the command's transaction committed, with the ticket as stored and the events the
+    command recorded (``events[i].kind`` is the action: ``accept``, ``dispatch``, ``reply``,
+    ``archive``, ``overdue`` …). The return value is ignored. An exception here is logged with the
+    plugin's name and does not undo the committed change.
+    """
+
+
+@hookspec
+def complaintkit_major_complaint(ticket: Ticket) -> None:
+    """A ticket was marked as a major complaint (SPEC E1): start the province's emergency plan.
+
+    Called after the transaction that marked it committed. The return value is ignored.
+    """
+
+
+@hookspec
+def complaintkit_sensitive_ticket(ticket: Ticket, marker: str) -> None:
+    """A ticket was marked sensitive-customer or potential-escalation (SPEC E5).
+
+    Called after commit with the ``marker`` value (``sensitive`` or ``potential_escalation``), so
+    the province's own flow can take over. The return value is ignored.
+    """
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+@hookspec
+def complaintkit_cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``complaintkit`` command line.
+
+    Called once when the CLI starts, with the top-level group; ``cli.commands["bench"]`` is the
+    benchmark group. Add commands with ``add_command``. The return value is ignored.
+    """

@@ -1,0 +1,307 @@
+"""The domain's values: tickets, customers, events, deadlines, timers and outgoing messages.
+
+Every type is a frozen attrs class; a change is a new value (``attrs.evolve``). Values are built
+with named constructors (``Msisdn.parse``, ``Ticket.new``), never from a loose ``**dict``; the
+store turns them into rows and back through the private converter in :mod:`complaintkit.codec`.
+The names follow SPEC.md's glossary and stay mappable to TMF621 (ticket) and TMF681 (message).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from complaintkit.errors import InvalidInput
+
+_MSISDN = re.compile(r"^1[3-9]\d{9}$")
+
+
+@attrs.define(frozen=True)
+class Msisdn:
+    """A Chinese mobile number, 11 digits, without country code."""
+
+    digits: str
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "msisdn") -> Msisdn:
+        """Accept ``13812345678``, ``+86 138 1234 5678`` or ``0086-13812345678``.
+
+        Anything else is refused with :class:`InvalidInput` naming ``field``; the refused value is
+        shown masked, because error messages end up in logs.
+        """
+        if not isinstance(text, str):
+            raise InvalidInput(field, f"expected a mobile number as text, got {type(text).__name__}")
+        compact = re.sub(r"[\s\-()]", "", text)
+        for prefix in ("+86", "0086", "86"):
+            if compact.startswith(prefix) and len(compact) == 11 + len(prefix):
+                compact = compact[len(prefix):]
+                break
+        if not _MSISDN.match(compact):
+            raise InvalidInput(
+                field,
+                f"{mask_number(compact)!r} is not a valid Chinese mobile number "
+                "(11 digits starting 13–19, optionally +86)",
+            )
+        return cls(compact)
+
+    def masked(self) -> str:
+        return mask_number(self.digits)
+
+    def __str__(self) -> str:
+        return self.digits
+
+
+def mask_number(text: str) -> str:
+    """``13812345678`` → ``138****5678``; short or odd values keep only their ends."""
+    if len(text) >= 11:
+        return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    if len(text) > 4:
+        return text[:2] + "*" * (len(text) - 4) + text[-2:]
+    return "*" * len(text)
+
+
+class Channel(enum.Enum):
+    """Where a complaint came in (SPEC A1)."""
+
+    HOTLINE = "hotline"  # 10086 / 10000
+    WEBSITE = "website"
+    BUSINESS_HALL = "business_hall"
+    ACCOUNT_MANAGER = "account_manager"
+    SMS = "sms"
+    IM_APP = "im_app"
+    LETTER = "letter"
+    EMAIL = "email"
+
+
+class TicketKind(enum.Enum):
+    NORMAL = "normal"
+    ONLINE_FOLLOW_UP = "online_follow_up"
+    REMEDY = "remedy"
+
+
+class TicketState(enum.Enum):
+    """The lifecycle's states (SPEC A2), with the online follow-up branch (SPEC B)."""
+
+    ACCEPTED = "accepted"
+    IN_HANDLING = "in_handling"
+    REPLIED = "replied"
+    RETURN_VISIT = "return_visit"
+    ARCHIVED = "archived"
+    #: an online follow-up waiting for its confirmation SMS and the customer's answer
+    FOLLOW_UP = "follow_up"
+
+
+class Urgency(enum.Enum):
+    """The standard's urgency tiers (SPEC C1 defaults: 48 h / 24 h / 4 h)."""
+
+    GENERAL = "general"
+    IMPORTANT = "important"
+    URGENT = "urgent"
+
+
+class Marker(enum.Enum):
+    """Special markers (特殊工单标识)."""
+
+    NEAR_OVERDUE = "near_overdue"
+    OVERDUE = "overdue"
+    REPEAT = "repeat"
+    BATCH = "batch"
+    MAJOR = "major"
+    SENSITIVE = "sensitive"
+    POTENTIAL_ESCALATION = "potential_escalation"
+    ESCALATED = "escalated"
+    MISDISPATCHED = "misdispatched"
+    TRACKING = "tracking"
+
+
+class Role(enum.Enum):
+    FRONT_DESK = "front_desk"
+    SPECIALIST = "specialist"
+    BACK_OFFICE = "back_office"
+    DEPARTMENT = "department"
+    SYSTEM = "system"
+
+
+@attrs.define(frozen=True)
+class Actor:
+    """Who did something: a person with a role, or the system itself."""
+
+    id: str
+    role: Role
+    department: str = ""
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", Role.SYSTEM)
+
+
+@attrs.define(frozen=True)
+class Customer:
+    """The complaining customer, with the facts the CRM gave at acceptance."""
+
+    msisdn: Msisdn
+    name: str = ""
+    #: customer value tier (客户价值等级), e.g. "high", "medium", "low"
+    value_tier: str = "medium"
+    #: star level (星级), 0 = none … 7 = diamond
+    star_level: int = 0
+
+
+@attrs.define(frozen=True)
+class HandlingRecord:
+    """What self-handling must record before a ticket may be archived (SPEC A5)."""
+
+    verification: str = ""
+    contact_attempts: tuple[datetime, ...] = ()
+    final_result: str = ""
+    satisfaction: str = ""
+
+    def missing(self) -> list[str]:
+        names = []
+        if not self.verification:
+            names.append("verification")
+        if not self.contact_attempts:
+            names.append("contact_attempts")
+        if not self.final_result:
+            names.append("final_result")
+        if not self.satisfaction:
+            names.append("satisfaction")
+        return names
+
+
+class DeadlineState(enum.Enum):
+    RUNNING = "running"
+    MET = "met"
+    NEAR_OVERDUE = "near_overdue"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+@attrs.define(frozen=True)
+class Deadline:
+    """A time limit the ticket runs against (SPEC C)."""
+
+    #: which limit: "total", "dispatch", "handling", "reply", "return_visit", "follow_up_reply" …
+    name: str
+    started_at: datetime
+    due_at: datetime
+    #: the limit as written in the standard ("48h", "3wd", "12wh")
+    limit: str = ""
+    #: the stricter internal target (SPEC C4), if any
+    internal_due_at: datetime | None = None
+    state: DeadlineState = DeadlineState.RUNNING
+    met_at: datetime | None = None
+
+
+@attrs.define(frozen=True)
+class Ticket:
+    """A complaint ticket (SPEC A1); TMF621 TroubleTicket maps onto it."""
+
+    id: str
+    kind: TicketKind
+    state: TicketState
+    customer: Customer
+    channel: Channel
+    category: str
+    description: str
+    urgency: Urgency
+    created_at: datetime
+    updated_at: datetime
+    #: first-responder owner of record (SPEC A3): never changes after acceptance
+    owner: str
+    #: who works on it now
+    handler: str
+    department: str = ""
+    markers: frozenset[Marker] = frozenset()
+    deadlines: tuple[Deadline, ...] = ()
+    record: HandlingRecord = HandlingRecord()
+    #: online follow-up: the problem type from the standard's follow-up table
+    problem_type: str = ""
+    #: free-form facts carried with the ticket (warm-transfer notes, province extras)
+    notes: tuple[str, ...] = ()
+    #: ticket this one continues (remedy ticket → its complaint)
+    parent_id: str = ""
+    #: optimistic-concurrency counter, bumped by every committed change
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is not TicketState.ARCHIVED
+
+    def deadline(self, name: str) -> Deadline | None:
+        for d in self.deadlines:
+            if d.name == name:
+                return d
+        return None
+
+
+@attrs.define(frozen=True)
+class Event:
+    """One thing that happened to a ticket: who, when, what, why (SPEC A2)."""
+
+    ticket_id: str
+    at: datetime
+    actor: str
+    kind: str
+    reason: str = ""
+    from_state: TicketState | None = None
+    to_state: TicketState | None = None
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define(frozen=True)
+class Timer:
+    """A durable timer: stored with the ticket, fired once by the worker through the rules."""
+
+    ticket_id: str
+    name: str
+    due_at: datetime
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+
+class MessageChannel(enum.Enum):
+    SMS = "sms"
+    EMAIL = "email"
+    OA = "oa"
+
+
+class MessageState(enum.Enum):
+    """TMF681 communication-message states, plus the delivery receipt's verdict."""
+
+    INITIAL = "initial"
+    IN_PROGRESS = "inProgress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@attrs.define(frozen=True)
+class OutgoingMessage:
+    """A message the rules decided to send; written to the outbox in the command's transaction."""
+
+    #: idempotency key: the same decision always yields the same key
+    key: str
+    channel: MessageChannel
+    to: str
+    text: str
+    ticket_id: str = ""
+    subject: str = ""
+    #: the template it was rendered from, for reports
+    template: str = ""
+    sender: str = ""
+
+
+@attrs.define(frozen=True)
+class Decision:
+    """What a rule decided: the new ticket and everything that goes with it in one transaction."""
+
+    ticket: Ticket
+    events: tuple[Event, ...] = ()
+    set_timers: tuple[Timer, ...] = ()
+    #: names of this ticket's pending timers to cancel
+    cancel_timers: tuple[str, ...] = ()
+    messages: tuple[OutgoingMessage, ...] = ()

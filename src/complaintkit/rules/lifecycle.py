@@ -1,0 +1,255 @@
+"""The ticket lifecycle (SPEC A2–A5) as an explicit state machine.
+
+::
+
+    accepted ──dispatch / handle──▶ in_handling ──reply──▶ replied ──return_visit──▶ return_visit
+        │                              │  ▲                                               │
+        │                         forward / warm_transfer                              archive
+        │                                                                                 ▼
+        └────────────── (online follow-up: follow_up ──convert──▶ accepted) ────────▶ archived
+
+Every action is checked against :data:`TRANSITIONS`; anything else raises
+:class:`~complaintkit.errors.IllegalTransition` naming the ticket, its state and what is allowed.
+Every change is an :class:`~complaintkit.model.Event` with actor, time and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from complaintkit.errors import IllegalTransition, InvalidInput, RuleRefused
+from complaintkit.model import (
+    Channel,
+    Customer,
+    Decision,
+    Event,
+    HandlingRecord,
+    Marker,
+    Ticket,
+    TicketKind,
+    TicketState,
+    Timer,
+    Urgency,
+)
+from complaintkit.rules import Context, time_limits
+
+S = TicketState
+
+#: (state, action) → the state the action leads to
+TRANSITIONS: dict[tuple[TicketState, str], TicketState] = {
+    (S.ACCEPTED, "dispatch"): S.IN_HANDLING,
+    (S.ACCEPTED, "handle"): S.IN_HANDLING,
+    (S.ACCEPTED, "warm_transfer"): S.ACCEPTED,
+    (S.ACCEPTED, "record"): S.ACCEPTED,
+    (S.IN_HANDLING, "forward"): S.IN_HANDLING,
+    (S.IN_HANDLING, "warm_transfer"): S.IN_HANDLING,
+    (S.IN_HANDLING, "record"): S.IN_HANDLING,
+    (S.IN_HANDLING, "reply"): S.REPLIED,
+    (S.REPLIED, "record"): S.REPLIED,
+    (S.REPLIED, "return_visit"): S.RETURN_VISIT,
+    (S.REPLIED, "reactivate"): S.IN_HANDLING,
+    (S.RETURN_VISIT, "record"): S.RETURN_VISIT,
+    (S.RETURN_VISIT, "archive"): S.ARCHIVED,
+    (S.RETURN_VISIT, "reactivate"): S.IN_HANDLING,
+    (S.FOLLOW_UP, "convert"): S.ACCEPTED,
+    (S.FOLLOW_UP, "close_follow_up"): S.ARCHIVED,
+}
+
+
+def allowed_actions(state: TicketState) -> list[str]:
+    return sorted(action for (s, action) in TRANSITIONS if s is state)
+
+
+def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "", **data: object) -> tuple[Ticket, Event]:
+    target = TRANSITIONS.get((ticket.state, action))
+    if target is None:
+        raise IllegalTransition(ticket.id, ticket.state.value, action, allowed_actions(ticket.state))
+    event = Event(
+        ticket.id, ctx.now, ctx.actor.id, action, reason=reason,
+        from_state=ticket.state, to_state=target, data=dict(data),
+    )
+    return attrs.evolve(ticket, state=target, updated_at=ctx.now), event
+
+
+@attrs.define(frozen=True)
+class Intake:
+    """What the front desk (or a channel) knows when a complaint comes in."""
+
+    customer: Customer
+    channel: Channel
+    category: str
+    description: str
+    urgency: Urgency | None = None
+    kind: TicketKind = TicketKind.NORMAL
+    problem_type: str = ""
+    markers: frozenset[Marker] = frozenset()
+    parent_id: str = ""
+    max_description: int = 4000
+
+
+def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
+    """Accept (受理) a complaint: the accepting person becomes its owner of record (A3)."""
+    category = ctx.standard.category(intake.category)
+    if not intake.description.strip():
+        raise InvalidInput("description", "a complaint needs a description")
+    if len(intake.description) > intake.max_description:
+        raise InvalidInput(
+            "description",
+            f"{len(intake.description)} characters is more than the {intake.max_description} allowed",
+        )
+    urgency = intake.urgency or category.urgency
+    if Marker.MAJOR in intake.markers:
+        urgency = Urgency.URGENT
+    ticket = Ticket(
+        id=ticket_id,
+        kind=intake.kind,
+        state=TicketState.ACCEPTED,
+        customer=intake.customer,
+        channel=intake.channel,
+        category=intake.category,
+        description=intake.description,
+        urgency=urgency,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        owner=ctx.actor.id,
+        handler=ctx.actor.id,
+        department=ctx.actor.department,
+        markers=intake.markers,
+        parent_id=intake.parent_id,
+    )
+    accepted = Event(
+        ticket.id, ctx.now, ctx.actor.id, "accept", to_state=TicketState.ACCEPTED,
+        data={"channel": intake.channel.value, "category": intake.category, "urgency": urgency.value,
+              "kind": intake.kind.value},
+    )
+    ticket, timers, events = time_limits.start(ticket, ("total", "dispatch", "reply"), ctx)
+    decision = Decision(ticket, (accepted, *events), tuple(timers))
+    if category.department and ticket.kind is TicketKind.NORMAL:
+        # D2: a category whose department is known goes there at once, skipping the pool
+        decision = dispatch(ticket, category.department, ctx, reason="direct dispatch", prior=decision)
+    return decision
+
+
+def dispatch(ticket: Ticket, department: str, ctx: Context, *, reason: str = "", prior: Decision | None = None) -> Decision:
+    ctx.standard.department(department)
+    changed, event = _transition(ticket, "dispatch", ctx, reason=reason, department=department)
+    changed = attrs.evolve(changed, department=department, handler=f"dept:{department}")
+    changed, cancel, met = time_limits.meet(changed, "dispatch", ctx)
+    changed, timers, started = time_limits.start(changed, ("handling",), ctx)
+    return _merge(prior, Decision(changed, (event, *met, *started), tuple(timers), tuple(cancel)))
+
+
+def handle(ticket: Ticket, ctx: Context, *, reason: str = "self-handling") -> Decision:
+    """The service centre handles the ticket itself (A5), in priority order."""
+    changed, event = _transition(ticket, "handle", ctx, reason=reason)
+    changed = attrs.evolve(changed, handler=ctx.actor.id, department=ctx.actor.department or changed.department)
+    changed, cancel, met = time_limits.meet(changed, "dispatch", ctx)
+    return Decision(changed, (event, *met), (), tuple(cancel))
+
+
+def forward(ticket: Ticket, department: str, ctx: Context, *, reason: str) -> Decision:
+    """A department forwards a ticket that belongs elsewhere (D4), giving the reason."""
+    if not reason.strip():
+        raise InvalidInput("reason", "forwarding needs a reason")
+    if department == ticket.department:
+        raise RuleRefused(ticket.id, f"already with department {department!r}")
+    ctx.standard.department(department)
+    changed, event = _transition(ticket, "forward", ctx, reason=reason, from_department=ticket.department,
+                                 department=department)
+    changed = attrs.evolve(changed, department=department, handler=f"dept:{department}")
+    return Decision(changed, (event,))
+
+
+def warm_transfer(ticket: Ticket, to: str, ctx: Context, *, notes: str) -> Decision:
+    """Front desk hands the call to a specialist; the ticket and notes go along (A4).
+
+    The specialist becomes the handler; the owner of record stays the first responder (A3).
+    """
+    if not notes.strip():
+        raise InvalidInput("notes", "a warm transfer carries what the customer already said")
+    changed, event = _transition(ticket, "warm_transfer", ctx, reason="warm transfer", to=to, notes=notes)
+    changed = attrs.evolve(changed, handler=to, notes=(*changed.notes, notes))
+    return Decision(changed, (event,))
+
+
+def record(ticket: Ticket, ctx: Context, *, verification: str = "", contact_attempt: bool = False,
+           final_result: str = "", satisfaction: str = "") -> Decision:
+    """Record the facts A5 needs before archiving; only what is given changes."""
+    rec = ticket.record
+    rec = HandlingRecord(
+        verification=verification or rec.verification,
+        contact_attempts=rec.contact_attempts + ((ctx.now,) if contact_attempt else ()),
+        final_result=final_result or rec.final_result,
+        satisfaction=satisfaction or rec.satisfaction,
+    )
+    changed, event = _transition(
+        ticket, "record", ctx,
+        **{k: v for k, v in {"verification": verification, "contact_attempt": contact_attempt,
+                             "final_result": final_result, "satisfaction": satisfaction}.items() if v},
+    )
+    return Decision(attrs.evolve(changed, record=rec), (event,))
+
+
+def reply(ticket: Ticket, ctx: Context, *, result: str) -> Decision:
+    """The handler's result is replied to the customer; the return-visit clock starts (G1)."""
+    if not result.strip():
+        raise InvalidInput("result", "a reply needs the result given to the customer")
+    changed, event = _transition(ticket, "reply", ctx, result=result)
+    rec = attrs.evolve(changed.record, final_result=changed.record.final_result or result)
+    changed = attrs.evolve(changed, record=rec)
+    changed, cancel, met = time_limits.meet(changed, "reply", ctx)
+    changed, timers, started = time_limits.start(changed, ("return_visit",), ctx)
+    return Decision(changed, (event, *met, *started), tuple(timers), tuple(cancel))
+
+
+def return_visit(ticket: Ticket, ctx: Context) -> Decision:
+    changed, event = _transition(ticket, "return_visit", ctx)
+    return Decision(changed, (event,))
+
+
+def archive(ticket: Ticket, ctx: Context, *, reason: str = "") -> Decision:
+    """Archive (归档); refused until verification, contact attempts, final result and
+    satisfaction are recorded (A5)."""
+    missing = ticket.record.missing()
+    if ticket.state is TicketState.RETURN_VISIT and missing:
+        raise RuleRefused(ticket.id, f"cannot archive: not yet recorded: {', '.join(missing)}")
+    changed, event = _transition(ticket, "archive", ctx, reason=reason)
+    changed = attrs.evolve(changed, markers=changed.markers - {Marker.NEAR_OVERDUE})
+    changed, cancel, met = time_limits.meet(changed, "archive", ctx)
+    return Decision(changed, (event, *met), (), (*cancel, *pending_timer_names(changed)))
+
+
+def pending_timer_names(ticket: Ticket) -> Sequence[str]:
+    """Every timer an archived ticket must not leave behind."""
+    names = []
+    for d in ticket.deadlines:
+        names += [f"near:{d.name}", f"overdue:{d.name}"]
+    return names
+
+
+def _merge(first: Decision | None, second: Decision) -> Decision:
+    if first is None:
+        return second
+    return Decision(
+        second.ticket,
+        first.events + second.events,
+        first.set_timers + second.set_timers,
+        first.cancel_timers + second.cancel_timers,
+        first.messages + second.messages,
+    )
+
+
+def fire_timer(ticket: Ticket, timer: Timer, ctx: Context) -> Decision:
+    """Route a due timer to the rule that owns it."""
+    from complaintkit.rules import follow_up
+
+    if timer.name.startswith(("near:", "overdue:")):
+        if not ticket.is_open:
+            return Decision(ticket)
+        changed, events, messages = time_limits.on_timer(ticket, timer, ctx)
+        return Decision(changed, tuple(events), (), (), tuple(messages))
+    if timer.name.startswith("follow_up"):
+        return follow_up.on_timer(ticket, timer, ctx)
+    raise RuleRefused(ticket.id, f"no rule handles timer {timer.name!r}")

@@ -1,0 +1,367 @@
+"""The province standard: the rules of the process as data, validated when loaded.
+
+A province plugin ships a folder of TOML files and returns ``load_standard(folder)`` from its
+``complaintkit_standard`` hook. Each file holds one part of the standard:
+
+=====================  ==========================================================
+``standard.toml``      name, version and the province's settings
+``categories.toml``    the complaint-category tree (several levels deep)
+``follow_up.toml``     online follow-up problem types, their SMS delays (SPEC B2)
+``time_limits.toml``   the tiered, classified time-limit table (SPEC C1, C4)
+``organisation.toml``  departments: province, city companies, second line
+``roles.toml``         roles and their permissions (SPEC H)
+``templates.toml``     message templates with ``{variables}`` (SPEC K3)
+``calendar.toml``      optional: days the working calendar must add or correct
+=====================  ==========================================================
+
+Every problem found is reported at once, each naming the file and the field
+(``time_limits.toml: $.rule[2].limits.total: '48x': unknown unit 'x' …``).
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cattrs import transform_error
+from cattrs.errors import ClassValidationError, IterableValidationError
+
+from complaintkit.calendar import CalendarError, DayOverride, Duration
+from complaintkit.codec import converter
+from complaintkit.errors import InvalidInput, StandardInvalid, UnknownCategory
+from complaintkit.model import Role, Urgency
+
+STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
+
+
+@attrs.define(frozen=True)
+class Category:
+    code: str
+    name: str
+    urgency: Urgency = Urgency.GENERAL
+    #: department that gets this category by direct dispatch (SPEC D2); empty = back office
+    department: str = ""
+    children: tuple[Category, ...] = ()
+
+
+@attrs.define(frozen=True)
+class FollowUpType:
+    """One row of SPEC B2's table."""
+
+    code: str
+    name: str
+    delay: str
+    template: str = "follow_up_confirmation"
+
+
+@attrs.define(frozen=True)
+class TimeLimitRule:
+    """Limits for the tickets a rule matches; the most specific matching rule wins.
+
+    ``category`` matches a category code and everything under it; empty fields match anything.
+    ``limits`` and ``internal`` map a stage (dispatch, handling, reply, return_visit, total) to a
+    duration text ("48h", "12wh", "3wd"); ``internal`` is the stricter internal target (C4).
+    """
+
+    limits: dict[str, str]
+    urgency: Urgency | None = None
+    category: str = ""
+    value_tier: str = ""
+    kind: str = ""
+    internal: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.define(frozen=True)
+class Department:
+    code: str
+    name: str
+    #: province | city | second_line | other_province | service_centre
+    level: str
+    city: str = ""
+
+
+@attrs.define(frozen=True)
+class RoleSpec:
+    role: Role
+    permissions: frozenset[str]
+    #: the largest refund this role may promise, in fen (SPEC H2)
+    refund_limit_fen: int = 0
+
+
+@attrs.define(frozen=True)
+class Settings:
+    service_port: str = "10086"
+    follow_up_reply_code: str = "1"
+    fast_service_number: str = ""
+    follow_up_window: str = "12h"
+    repeat_window_days: int = 30
+    misdispatch_limit: int = 3
+    near_overdue_before: str = "1h"
+    #: alternatively, near-overdue when this share of the limit has passed (0.8 = 80 %)
+    near_overdue_share: float | None = None
+    pause_while_waiting: bool = False
+    #: "08:30-12:00,13:30-17:30"; empty = whole working days
+    working_hours: str = ""
+    #: "back_office" (centralized skill groups) or "specialist" (SPEC A6)
+    processing_mode: str = "back_office"
+    sms_max_chars: int = 350
+    complaint_department: str = "service_centre"
+
+
+@attrs.define(frozen=True)
+class Standard:
+    name: str
+    version: str
+    settings: Settings
+    categories: tuple[Category, ...]
+    follow_up_types: tuple[FollowUpType, ...]
+    time_limits: tuple[TimeLimitRule, ...]
+    departments: tuple[Department, ...]
+    roles: tuple[RoleSpec, ...]
+    templates: dict[str, str]
+    calendar_overrides: tuple[DayOverride, ...] = ()
+    source: str = ""
+
+    # -- look-ups the rules use -------------------------------------------------------------
+
+    def iter_categories(self) -> Iterator[tuple[Category, tuple[str, ...]]]:
+        """Every category with the codes of its ancestors, depth first."""
+
+        def walk(nodes: tuple[Category, ...], path: tuple[str, ...]) -> Iterator[tuple[Category, tuple[str, ...]]]:
+            for node in nodes:
+                yield node, path
+                yield from walk(node.children, path + (node.code,))
+
+        return walk(self.categories, ())
+
+    def category(self, code: str) -> Category:
+        index = _index(self)
+        try:
+            return index.categories[code][0]
+        except KeyError:
+            raise UnknownCategory(code, sorted(index.categories)) from None
+
+    def category_path(self, code: str) -> tuple[str, ...]:
+        """The codes from the root down to ``code`` itself."""
+        self.category(code)
+        return _index(self).categories[code][1] + (code,)
+
+    def follow_up_type(self, code: str) -> FollowUpType:
+        for t in self.follow_up_types:
+            if t.code == code:
+                return t
+        raise InvalidInput(
+            "problem_type",
+            f"unknown online follow-up problem type {code!r} "
+            f"(known: {', '.join(t.code for t in self.follow_up_types)})",
+        )
+
+    def department(self, code: str) -> Department:
+        for d in self.departments:
+            if d.code == code:
+                return d
+        raise InvalidInput("department", f"unknown department {code!r}")
+
+    def role(self, role: Role) -> RoleSpec:
+        for r in self.roles:
+            if r.role is role:
+                return r
+        return RoleSpec(role, frozenset())
+
+    def template(self, name: str) -> str:
+        try:
+            return self.templates[name]
+        except KeyError:
+            raise InvalidInput("template", f"the standard {self.name!r} has no template {name!r}") from None
+
+    def render(self, name: str, **values: Any) -> str:
+        """Fill a template; the settings (service_port, reply code …) are always available."""
+        merged = {**attrs.asdict(self.settings), **values}
+        return self.template(name).format_map(merged)
+
+    def limits_for(self, *, category: str, urgency: Urgency, value_tier: str, kind: str) -> TimeLimitRule:
+        """The most specific time-limit rule matching the ticket (SPEC C1)."""
+        path = self.category_path(category) if category else ()
+        best: tuple[tuple[int, ...], TimeLimitRule] | None = None
+        for rule in self.time_limits:
+            if rule.urgency is not None and rule.urgency is not urgency:
+                continue
+            if rule.value_tier and rule.value_tier != value_tier:
+                continue
+            if rule.kind and rule.kind != kind:
+                continue
+            if rule.category and rule.category not in path:
+                continue
+            depth = path.index(rule.category) + 1 if rule.category else 0
+            score = (bool(rule.kind), depth, bool(rule.value_tier), rule.urgency is not None)
+            if best is None or score > best[0]:
+                best = (score, rule)
+        if best is None:
+            raise InvalidInput("time_limits", f"no time-limit rule matches urgency {urgency.value!r}")
+        return best[1]
+
+
+@attrs.define(frozen=True)
+class _Index:
+    categories: dict[str, tuple[Category, tuple[str, ...]]]
+
+
+_INDEXES: dict[int, _Index] = {}
+
+
+def _index(standard: Standard) -> _Index:
+    # Standards are immutable and few; a side table keeps the frozen value hashable and cheap.
+    key = id(standard)
+    found = _INDEXES.get(key)
+    if found is None:
+        found = _Index({c.code: (c, path) for c, path in standard.iter_categories()})
+        _INDEXES[key] = found
+    return found
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+_FILES: dict[str, tuple[str, Any]] = {
+    "categories.toml": ("category", tuple[Category, ...]),
+    "follow_up.toml": ("type", tuple[FollowUpType, ...]),
+    "time_limits.toml": ("rule", tuple[TimeLimitRule, ...]),
+    "organisation.toml": ("department", tuple[Department, ...]),
+    "roles.toml": ("role", tuple[RoleSpec, ...]),
+    "calendar.toml": ("day", tuple[DayOverride, ...]),
+}
+
+
+def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
+    """Read and validate a standard from a folder (a path or an ``importlib.resources`` entry).
+
+    Raises :class:`StandardInvalid` listing every problem, each with its file and field.
+    """
+    where = f"{plugin}:{folder}" if plugin else str(folder)
+    folder = folder if hasattr(folder, "joinpath") else Path(folder)
+    problems: list[str] = []
+    raw: dict[str, Any] = {}
+    for name in ("standard.toml", "templates.toml", *_FILES):
+        entry = folder.joinpath(name)
+        if not entry.is_file():
+            if name != "calendar.toml":
+                problems.append(f"{name}: file missing")
+            continue
+        try:
+            raw[name] = tomllib.loads(entry.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{name}: not valid TOML: {exc}")
+    if problems:
+        raise StandardInvalid(where, problems)
+
+    head = raw["standard.toml"]
+    parts: dict[str, Any] = {}
+    for name, (key, shape) in _FILES.items():
+        if name not in raw:
+            parts[name] = ()
+            continue
+        parts[name] = _structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
+    settings = _structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
+    templates = _structure(raw["templates.toml"].get("templates", {}), dict[str, str], "templates.toml: $.templates", problems)
+    for field in ("name", "version"):
+        if not isinstance(head.get(field), str) or not head.get(field):
+            problems.append(f"standard.toml: $.{field}: required text is missing")
+    if problems:
+        raise StandardInvalid(where, problems)
+
+    standard = Standard(
+        name=head["name"],
+        version=head["version"],
+        settings=settings,
+        categories=parts["categories.toml"],
+        follow_up_types=parts["follow_up.toml"],
+        time_limits=parts["time_limits.toml"],
+        departments=parts["organisation.toml"],
+        roles=parts["roles.toml"],
+        templates=templates,
+        calendar_overrides=parts["calendar.toml"],
+        source=where,
+    )
+    problems.extend(check(standard))
+    if problems:
+        raise StandardInvalid(where, problems)
+    return standard
+
+
+def _structure(data: Any, shape: Any, path: str, problems: list[str]) -> Any:
+    try:
+        return converter.structure(data, shape)
+    except (ClassValidationError, IterableValidationError) as exc:
+        problems.extend(transform_error(exc, path=path))
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{path}: {exc}")
+    return None
+
+
+def check(standard: Standard) -> list[str]:
+    """The cross-field rules that types alone cannot state."""
+    problems: list[str] = []
+    departments = {d.code for d in standard.departments}
+    seen: set[str] = set()
+    for category, _ in standard.iter_categories():
+        if category.code in seen:
+            problems.append(f"categories.toml: category {category.code!r} is defined twice")
+        seen.add(category.code)
+        if category.department and category.department not in departments:
+            problems.append(
+                f"categories.toml: category {category.code!r}: department {category.department!r} "
+                "is not in organisation.toml"
+            )
+    if not seen:
+        problems.append("categories.toml: $.category: the tree is empty")
+    for i, t in enumerate(standard.follow_up_types):
+        problems.extend(_duration(t.delay, f"follow_up.toml: $.type[{i}].delay"))
+        if t.template not in standard.templates:
+            problems.append(f"follow_up.toml: $.type[{i}].template: no template {t.template!r} in templates.toml")
+    for i, rule in enumerate(standard.time_limits):
+        where = f"time_limits.toml: $.rule[{i}]"
+        for part, table in (("limits", rule.limits), ("internal", rule.internal)):
+            for stage, text in table.items():
+                if stage not in STAGES:
+                    problems.append(f"{where}.{part}.{stage}: unknown stage (use one of {', '.join(STAGES)})")
+                problems.extend(_duration(text, f"{where}.{part}.{stage}"))
+        if "total" not in rule.limits:
+            problems.append(f"{where}.limits.total: every rule needs a total limit")
+        if rule.category and rule.category not in seen:
+            problems.append(f"{where}.category: unknown category {rule.category!r}")
+    if not any(r.urgency is None and not r.category and not r.value_tier and not r.kind for r in standard.time_limits):
+        urgencies = {r.urgency for r in standard.time_limits if not r.category and not r.value_tier and not r.kind}
+        for u in Urgency:
+            if u not in urgencies:
+                problems.append(f"time_limits.toml: no default rule for urgency {u.value!r}")
+    s = standard.settings
+    for name in ("follow_up_window", "near_overdue_before"):
+        where = f"standard.toml: $.settings.{name}"
+        found = _duration(getattr(s, name), where)
+        if not found and Duration.parse(getattr(s, name)).unit.value != "h":
+            found = [f"{where}: must be in natural hours, like '1h'"]
+        problems.extend(found)
+    if s.near_overdue_share is not None and not 0 < s.near_overdue_share < 1:
+        problems.append("standard.toml: $.settings.near_overdue_share: must be between 0 and 1")
+    if s.processing_mode not in ("back_office", "specialist"):
+        problems.append("standard.toml: $.settings.processing_mode: must be 'back_office' or 'specialist'")
+    if s.complaint_department not in departments:
+        problems.append(f"standard.toml: $.settings.complaint_department: {s.complaint_department!r} is not in organisation.toml")
+    for name, text in standard.templates.items():
+        try:
+            list(string.Formatter().parse(text))
+        except ValueError as exc:
+            problems.append(f"templates.toml: $.templates.{name}: {exc}")
+    return problems
+
+
+def _duration(text: str, where: str) -> list[str]:
+    try:
+        Duration.parse(text)
+    except CalendarError as exc:
+        return [f"{where}: {exc}"]
+    return []
+

@@ -1,0 +1,117 @@
+"""The store's tables (SQLAlchemy Core). Migrations in ``migrations/`` create and change them.
+
+Times are stored as UTC without zone on every database, so SQLite and PostgreSQL compare them
+alike; :mod:`complaintkit.store.sql` converts at the boundary. Every hot query has an index:
+due timers by due time, the outbox by state and next attempt, open tickets by customer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-increment rowid; PostgreSQL wants BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+tickets = Table(
+    "ck_tickets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("msisdn", String(11), nullable=False),
+    Column("category", String(60), nullable=False),
+    Column("department", String(60), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_ck_tickets_msisdn_state", "msisdn", "state"),
+    Index("ix_ck_tickets_state_department", "state", "department"),
+)
+
+events = Table(
+    "ck_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_ck_events_ticket", "ticket_id", "id"),
+)
+
+timers = Table(
+    "ck_timers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    # pending | fired | cancelled
+    Column("state", String(10), nullable=False),
+    Column("fired_at", DateTime),
+    Column("data", Text, nullable=False),
+    Index("ix_ck_timers_due", "state", "due_at"),
+    Index("ix_ck_timers_ticket", "ticket_id", "name"),
+)
+
+outbox = Table(
+    "ck_outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("sender", String(40), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("template", String(80), nullable=False),
+    # TMF681: initial | inProgress | completed | failed
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("lease_until", DateTime),
+    Column("last_error", Text, nullable=False),
+    Column("remote_ids", Text, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("delivery", String(16), nullable=False),
+    Column("delivered_at", DateTime),
+    Index("ix_ck_outbox_due", "state", "next_attempt_at"),
+    Index("ix_ck_outbox_ticket", "ticket_id"),
+)
+
+remote_ids = Table(
+    "ck_remote_ids",
+    metadata,
+    Column("remote_id", String(80), primary_key=True),
+    Column("outbox_id", BigInteger, nullable=False),
+)
+
+inbound = Table(
+    "ck_inbound",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sender", String(20), nullable=False),
+    Column("recipient", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    # converted | late | unknown_code | unmatched | malformed
+    Column("outcome", String(20), nullable=False),
+    Column("ticket_id", String(40), nullable=False),
+)

@@ -1,0 +1,392 @@
+"""One store for SQLite and PostgreSQL: tickets, events, timers and the outbox in one transaction.
+
+``Store.open("sqlite:///complaints.db")`` or ``Store.open("postgresql://host/db")``; the schema is
+brought to the newest migration on open. A command runs inside ``store.transaction()``: it loads
+the ticket (locked on PostgreSQL), asks the rules, and writes everything the decision holds; the
+transaction commits all of it or nothing.
+
+Several workers share timers and the outbox on PostgreSQL by claiming rows with
+``FOR UPDATE SKIP LOCKED``; on SQLite every write transaction starts ``IMMEDIATE``, so one writer
+at a time holds the lock for the whole command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import attrs
+import structlog
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from complaintkit.codec import converter
+from complaintkit.errors import ConcurrentChange, TicketNotFound
+from complaintkit.model import (
+    Event,
+    MessageState,
+    OutgoingMessage,
+    Ticket,
+    TicketKind,
+    TicketState,
+    Timer,
+)
+from complaintkit.store import schema
+
+log = structlog.get_logger(__name__)
+
+
+def utc(moment: datetime) -> datetime:
+    """Aware → naive UTC, the form every table stores."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: the store needs aware times")
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+@attrs.define(frozen=True)
+class ClaimedTimer:
+    id: int
+    timer: Timer
+
+
+@attrs.define(frozen=True)
+class ClaimedMessage:
+    id: int
+    message: OutgoingMessage
+    attempts: int
+
+
+class Store:
+    """A database holding complaintkit's tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, **engine_options: Any) -> Store:
+        """Connect to ``url`` (``sqlite:///file.db``, ``sqlite://`` or ``postgresql://…``)."""
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            from sqlalchemy.pool import StaticPool
+
+            # one shared connection, or every checkout would see a new empty database
+            engine_options.setdefault("poolclass", StaticPool)
+            engine_options.setdefault("connect_args", {"check_same_thread": False})
+        engine = create_engine(url, **engine_options)
+        if engine.dialect.name == "sqlite":
+            _sqlite_setup(engine)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (Alembic)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("complaintkit.store") / "migrations"))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One command's transaction: commits when the block ends, rolls back if it raises."""
+        with self.engine.begin() as conn:
+            yield Transaction(conn, self.dialect)
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A read-only view (queries, reports); never writes, always rolled back."""
+        with self.engine.connect() as conn:
+            try:
+                yield Transaction(conn, self.dialect)
+            finally:
+                conn.rollback()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: a command that reads then writes can never
+        # be refused half-way by another writer (SQLITE_BUSY on lock upgrade).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Transaction:
+    """What a command may do inside its one transaction."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    # -- tickets ---------------------------------------------------------------------------
+
+    def load_ticket(self, ticket_id: str, *, lock: bool = True) -> Ticket:
+        query = select(schema.tickets.c.data).where(schema.tickets.c.id == ticket_id)
+        if lock and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        return _ticket(row.data)
+
+    def find_tickets(self, *, msisdn: str | None = None, state: TicketState | None = None,
+                     kind: TicketKind | None = None, limit: int | None = None) -> list[Ticket]:
+        t = schema.tickets.c
+        query = select(t.data).order_by(t.created_at, t.id)
+        if msisdn is not None:
+            query = query.where(t.msisdn == msisdn)
+        if state is not None:
+            query = query.where(t.state == state.value)
+        if kind is not None:
+            query = query.where(t.kind == kind.value)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_ticket(r.data) for r in self.conn.execute(query)]
+
+    def count_tickets(self) -> dict[str, int]:
+        t = schema.tickets.c
+        return {r.state: r.n for r in self.conn.execute(select(t.state, func.count().label("n")).group_by(t.state))}
+
+    def insert_ticket(self, ticket: Ticket) -> Ticket:
+        stored = attrs.evolve(ticket, version=1)
+        try:
+            self.conn.execute(insert(schema.tickets), [_ticket_row(stored)])
+        except IntegrityError as exc:
+            raise ConcurrentChange(f"ticket {ticket.id} already exists") from exc
+        return stored
+
+    def update_ticket(self, ticket: Ticket) -> Ticket:
+        """Write ``ticket`` if nobody changed it since it was loaded (its ``version``)."""
+        stored = attrs.evolve(ticket, version=ticket.version + 1)
+        t = schema.tickets.c
+        result = self.conn.execute(
+            update(schema.tickets).where(t.id == ticket.id, t.version == ticket.version).values(_ticket_row(stored))
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"ticket {ticket.id} changed meanwhile (version {ticket.version})")
+        return stored
+
+    def events(self, ticket_id: str) -> list[Event]:
+        e = schema.events.c
+        rows = self.conn.execute(select(e.data).where(e.ticket_id == ticket_id).order_by(e.id))
+        return [converter.structure(json.loads(r.data), Event) for r in rows]
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        if events:
+            self.conn.execute(insert(schema.events), [
+                {"ticket_id": ev.ticket_id, "at": utc(ev.at), "actor": ev.actor, "kind": ev.kind,
+                 "data": json.dumps(converter.unstructure(ev), ensure_ascii=False)}
+                for ev in events
+            ])
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def set_timers(self, timers: Sequence[Timer]) -> None:
+        """Add timers; a pending timer of the same ticket and name is replaced."""
+        if not timers:
+            return
+        by_ticket: dict[str, list[str]] = {}
+        for tm in timers:
+            by_ticket.setdefault(tm.ticket_id, []).append(tm.name)
+        for ticket_id, names in by_ticket.items():
+            self.cancel_timers(ticket_id, names)
+        self.conn.execute(insert(schema.timers), [
+            {"ticket_id": tm.ticket_id, "name": tm.name, "due_at": utc(tm.due_at), "state": "pending",
+             "data": json.dumps(tm.data, ensure_ascii=False)}
+            for tm in timers
+        ])
+
+    def cancel_timers(self, ticket_id: str, names: Iterable[str]) -> None:
+        names = sorted(set(names))
+        if names:
+            t = schema.timers.c
+            self.conn.execute(update(schema.timers).where(
+                t.ticket_id == ticket_id, t.state == "pending", t.name.in_(names)).values(state="cancelled"))
+
+    def pending_timers(self, ticket_id: str | None = None) -> list[Timer]:
+        t = schema.timers.c
+        query = select(t.ticket_id, t.name, t.due_at, t.data).where(t.state == "pending").order_by(t.due_at, t.id)
+        if ticket_id is not None:
+            query = query.where(t.ticket_id == ticket_id)
+        return [Timer(r.ticket_id, r.name, aware(r.due_at), json.loads(r.data)) for r in self.conn.execute(query)]  # type: ignore[arg-type]
+
+    def next_timer_due(self) -> datetime | None:
+        t = schema.timers.c
+        return aware(self.conn.execute(select(func.min(t.due_at)).where(t.state == "pending")).scalar())
+
+    def claim_due_timer(self, now: datetime) -> ClaimedTimer | None:
+        """The earliest due pending timer, locked for this transaction (skipped by other workers)."""
+        t = schema.timers.c
+        query = (select(t.id, t.ticket_id, t.name, t.due_at, t.data)
+                 .where(t.state == "pending", t.due_at <= utc(now)).order_by(t.due_at, t.id).limit(1))
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        return ClaimedTimer(row.id, Timer(row.ticket_id, row.name, aware(row.due_at), json.loads(row.data)))  # type: ignore[arg-type]
+
+    def mark_timer_fired(self, timer_id: int, at: datetime) -> None:
+        t = schema.timers.c
+        result = self.conn.execute(update(schema.timers).where(t.id == timer_id, t.state == "pending")
+                                   .values(state="fired", fired_at=utc(at)))
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"timer {timer_id} is no longer pending")
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def add_messages(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
+        """Queue messages; a key already queued is not queued again. Returns how many were new."""
+        added = 0
+        for m in messages:
+            row = {
+                "key": m.key, "ticket_id": m.ticket_id, "channel": m.channel.value, "recipient": m.to,
+                "sender": m.sender, "subject": m.subject, "text": m.text, "template": m.template,
+                "state": MessageState.INITIAL.value, "attempts": 0, "next_attempt_at": utc(now),
+                "last_error": "", "remote_ids": "", "parts": 0, "created_at": utc(now), "delivery": "",
+            }
+            if self._insert_ignoring_duplicate(schema.outbox, row, "key"):
+                added += 1
+        return added
+
+    def _insert_ignoring_duplicate(self, table: Any, row: dict[str, Any], key: str) -> bool:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            result = self.conn.execute(pg_insert(table).values(row).on_conflict_do_nothing(index_elements=[key]))
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            result = self.conn.execute(sqlite_insert(table).values(row).on_conflict_do_nothing(index_elements=[key]))
+        return bool(result.rowcount)
+
+    def claim_messages(self, channel: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedMessage]:
+        """Messages due for an attempt, leased to this worker until ``now + lease``.
+
+        A worker that dies mid-send leaves its lease to expire; another then retries the message.
+        """
+        o = schema.outbox.c
+        n = utc(now)
+        query = (select(o.id, o.key, o.ticket_id, o.channel, o.recipient, o.sender, o.subject, o.text,
+                        o.template, o.attempts)
+                 .where(o.channel == channel, o.state.in_([MessageState.INITIAL.value, MessageState.IN_PROGRESS.value]),
+                        o.next_attempt_at <= n, (o.lease_until.is_(None)) | (o.lease_until <= n))
+                 .order_by(o.next_attempt_at, o.id).limit(limit))
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = self.conn.execute(query).all()
+        if rows:
+            self.conn.execute(update(schema.outbox).where(o.id.in_([r.id for r in rows]))
+                              .values(lease_until=utc(now + lease), state=MessageState.IN_PROGRESS.value))
+        from complaintkit.model import MessageChannel
+
+        return [ClaimedMessage(r.id, OutgoingMessage(r.key, MessageChannel(r.channel), r.recipient, r.text,
+                                                     r.ticket_id, r.subject, r.template, r.sender), r.attempts)
+                for r in rows]
+
+    def record_sent(self, message_id: int, now: datetime, remote_ids: Sequence[str], parts: int) -> None:
+        o = schema.outbox.c
+        self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
+            state=MessageState.COMPLETED.value, sent_at=utc(now), lease_until=None, attempts=o.attempts + 1,
+            remote_ids=",".join(remote_ids), parts=parts, last_error=""))
+        if remote_ids:
+            for rid in remote_ids:
+                self._insert_ignoring_duplicate(schema.remote_ids, {"remote_id": rid, "outbox_id": message_id},
+                                                "remote_id")
+
+    def record_retry(self, message_id: int, next_at: datetime, error: str) -> None:
+        o = schema.outbox.c
+        self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
+            next_attempt_at=utc(next_at), lease_until=None, attempts=o.attempts + 1, last_error=error[:500]))
+
+    def record_failed(self, message_id: int, error: str) -> None:
+        o = schema.outbox.c
+        self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
+            state=MessageState.FAILED.value, lease_until=None, attempts=o.attempts + 1, last_error=error[:500]))
+
+    def record_delivery(self, remote_id: str, state: str, at: datetime) -> bool:
+        r = schema.remote_ids.c
+        row = self.conn.execute(select(r.outbox_id).where(r.remote_id == remote_id)).first()
+        if row is None:
+            return False
+        o = schema.outbox.c
+        self.conn.execute(update(schema.outbox).where(o.id == row.outbox_id).values(delivery=state,
+                                                                                  delivered_at=utc(at)))
+        return True
+
+    def messages(self, *, ticket_id: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
+        o = schema.outbox.c
+        query = select(schema.outbox).order_by(o.id)
+        if ticket_id is not None:
+            query = query.where(o.ticket_id == ticket_id)
+        if channel is not None:
+            query = query.where(o.channel == channel)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def next_message_due(self) -> datetime | None:
+        o = schema.outbox.c
+        return aware(self.conn.execute(select(func.min(o.next_attempt_at)).where(
+            o.state.in_([MessageState.INITIAL.value, MessageState.IN_PROGRESS.value]))).scalar())
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def record_inbound(self, sender: str, recipient: str, text: str, at: datetime, outcome: str,
+                       ticket_id: str = "") -> None:
+        self.conn.execute(insert(schema.inbound), [{
+            "sender": sender, "recipient": recipient, "text": text, "received_at": utc(at),
+            "outcome": outcome, "ticket_id": ticket_id}])
+
+    def inbound(self) -> list[dict[str, Any]]:
+        i = schema.inbound.c
+        return [dict(r._mapping) for r in self.conn.execute(select(schema.inbound).order_by(i.id))]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _ticket_row(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "version": ticket.version,
+        "state": ticket.state.value,
+        "kind": ticket.kind.value,
+        "msisdn": ticket.customer.msisdn.digits,
+        "category": ticket.category,
+        "department": ticket.department,
+        "created_at": utc(ticket.created_at),
+        "updated_at": utc(ticket.updated_at),
+        "data": json.dumps(converter.unstructure(ticket), ensure_ascii=False),
+    }
+
+
+def _ticket(data: str) -> Ticket:
+    return converter.structure(json.loads(data), Ticket)
+
+
+__all__ = ["ClaimedMessage", "ClaimedTimer", "OperationalError", "Store", "Transaction", "utc", "aware"]
