@@ -1,0 +1,724 @@
+"""``SmppTransport``: one transceiver bind, owned by one I/O thread.
+
+Callers (the outbox worker) never touch the socket. ``send_many`` hands a batch to the I/O
+thread through a queue and waits; the I/O thread keeps up to ``window`` submit_sm outstanding,
+matches each submit_sm_resp by sequence number, times out responses, keeps the link alive with
+enquire_link, reconnects with back-off and re-sends every part that was never acknowledged,
+answers 0x58 (throttled) and 0x14 (queue full) with a back-off and a retry, and collects delivery
+receipts and customer replies for ``drain_inbound``.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import os
+import re
+import select
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import structlog
+from complaintkit.transports import (
+    DeliveryReceipt,
+    InboundSms,
+    SendOutcome,
+    SendResult,
+    SmsRequest,
+)
+
+from . import pdu as P
+from .receipts import InboundDecoder, normalise_id
+from .text import RefAllocator, TextTooLong, encode_text, mask_number
+
+log = structlog.get_logger(__name__)
+
+#: answered with a back-off and a re-send on the same batch; never dropped
+BACKOFF_STATUSES = frozenset({P.ESME_RTHROTTLED, P.ESME_RMSGQFUL})
+#: the SMSC had a passing problem: the request is answered RETRY (the outbox tries later)
+TRANSIENT_STATUSES = frozenset({P.ESME_RSYSERR, P.ESME_RUNKNOWNERR, P.ESME_RX_T_APPN,
+                                P.ESME_RINVBNDSTS})
+_MSISDN = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+@attrs.define
+class SmppConfig:
+    """Settings of one bind. ``from_settings`` reads a plain mapping (and env-var fallbacks)."""
+
+    host: str
+    port: int = 2775
+    system_id: str = ""
+    password: str = ""
+    system_type: str = ""
+    #: sender used when a request has none
+    source_addr: str = ""
+    source_addr_ton: int = 0
+    source_addr_npi: int = 0
+    dest_addr_ton: int = 0
+    dest_addr_npi: int = 1
+    service_type: str = ""
+    registered_delivery: int = 1
+    #: outstanding submit_sm at most
+    window: int = 10
+    #: seconds to wait for any response (submit_sm_resp, enquire_link_resp, bind resp)
+    response_timeout: float = 10.0
+    enquire_link_interval: float = 30.0
+    connect_timeout: float = 5.0
+    #: the longest ``send_many`` works on one batch before answering RETRY for what is left
+    send_timeout: float = 120.0
+    reconnect_backoff_min: float = 0.05
+    reconnect_backoff_max: float = 10.0
+    throttle_backoff_min: float = 0.05
+    throttle_backoff_max: float = 5.0
+    tls: bool = False
+    tls_verify: bool = True
+    tls_ca_file: str | None = None
+    #: send plain text as GSM 7-bit (data_coding 0); otherwise everything is UCS2
+    gsm7: bool = True
+    max_parts: int = 255
+    #: how the SMSC writes message ids (see receipts.normalise_id)
+    resp_id_base: str = "hex"
+    dlr_id_base: str = "hex"
+    remember_keys: int = 100_000
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object] | None = None,
+                      environ: Mapping[str, str] | None = None) -> SmppConfig:
+        settings = dict(settings or {})
+        env = os.environ if environ is None else environ
+        for name in ("host", "port", "system_id", "password"):
+            if settings.get(name) in (None, ""):
+                value = env.get(f"COMPLAINTKIT_SMPP_{name.upper()}")
+                if value:
+                    settings[name] = value
+        if not settings.get("host"):
+            raise ValueError("SMPP transport: no host (set 'host' or COMPLAINTKIT_SMPP_HOST)")
+        kwargs: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            if field.name not in settings:
+                continue
+            value = settings[field.name]
+            if field.type in ("int", int):
+                value = int(value)  # type: ignore[arg-type]
+            elif field.type in ("float", float):
+                value = float(value)  # type: ignore[arg-type]
+            elif field.type in ("bool", bool):
+                value = _flag(value)
+            elif field.type in ("str", str):
+                value = str(value)
+            kwargs[field.name] = value
+        config = cls(**kwargs)
+        if config.window < 1:
+            raise ValueError("SMPP transport: window must be at least 1")
+        return config
+
+
+@attrs.define(eq=False)
+class _Part:
+    job: _Job
+    index: int
+    payload: bytes
+    #: queued | inflight | acked | idle (waiting for the key to be sent again) | done
+    state: str = "queued"
+    seq: int = 0
+    sent_at: float = 0.0
+    message_id: str = ""
+    sends: int = 0
+
+
+@attrs.define(eq=False)
+class _Job:
+    request: SmsRequest
+    data_coding: int
+    udhi: bool
+    parts: list[_Part] = attrs.Factory(list)
+    batches: list[_Batch] = attrs.Factory(list)
+    problem: str = ""
+    finished: bool = False
+
+
+@attrs.define(eq=False)
+class _Batch:
+    requests: Sequence[SmsRequest]
+    deadline: float
+    results: dict[str, SendResult] = attrs.Factory(dict)
+    remaining: set[str] = attrs.Factory(set)
+    done: threading.Event = attrs.Factory(threading.Event)
+
+
+class SmppTransport:
+    """An ``SmsTransport`` over one SMPP 3.4 transceiver bind."""
+
+    def __init__(self, config: SmppConfig) -> None:
+        self.config = config
+        self.stats: collections.Counter[str] = collections.Counter()
+        self.decoder = InboundDecoder(resp_id_base=config.resp_id_base,
+                                      dlr_id_base=config.dlr_id_base)
+        self._refs = RefAllocator()
+        self._inbound: collections.deque[DeliveryReceipt | InboundSms] = collections.deque()
+        self._accepted: collections.OrderedDict[str, tuple[tuple[str, ...], int]] = (
+            collections.OrderedDict())
+        self._jobs: dict[str, _Job] = {}
+        self._incoming: collections.deque[_Batch] = collections.deque()
+        self._queue: collections.deque[_Part] = collections.deque()
+        self._inflight: dict[int, _Part] = {}
+        self._batches: list[_Batch] = []
+        self._sock: socket.socket | None = None
+        self._reader = P.FrameReader()
+        self._seq = itertools.count(1)
+        self._bound = threading.Event()
+        self._closing = threading.Event()
+        self._closed = False
+        self._pause_until = 0.0
+        self._throttle_backoff = config.throttle_backoff_min
+        self._reconnect_backoff = config.reconnect_backoff_min
+        self._next_connect = 0.0
+        self._last_error = "not connected yet"
+        self._last_rx = 0.0
+        self._enquire: tuple[int, float] | None = None
+        self._out = bytearray()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._thread = threading.Thread(target=self._run, name=f"smpp-io-{config.host}",
+                                        daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ public API (any thread)
+    def send_many(self, requests: Sequence[SmsRequest]) -> list[SendResult]:
+        """Send a batch; one result per request, in the order given."""
+        if not requests:
+            return []
+        if self._closed:
+            return [SendResult(r.key, SendOutcome.RETRY, detail="transport closed")
+                    for r in requests]
+        batch = _Batch(requests=list(requests),
+                       deadline=time.monotonic() + self.config.send_timeout)
+        self._incoming.append(batch)
+        self._wake()
+        if not batch.done.wait(self.config.send_timeout + 30.0):
+            log.error("smpp.send_many.io_thread_stuck")
+        return [batch.results.get(r.key) or SendResult(r.key, SendOutcome.RETRY,
+                                                       detail="I/O thread did not answer")
+                for r in requests]
+
+    def drain_inbound(self) -> list[DeliveryReceipt | InboundSms]:
+        out: list[DeliveryReceipt | InboundSms] = []
+        while True:
+            try:
+                out.append(self._inbound.popleft())
+            except IndexError:
+                return out
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._closing.set()
+        self._wake()
+        self._thread.join(timeout=self.config.response_timeout + 5.0)
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def wait_bound(self, timeout: float = 10.0) -> bool:
+        """Block until the bind is up (for demos and tests)."""
+        return self._bound.wait(timeout)
+
+    @property
+    def bound(self) -> bool:
+        return self._bound.is_set()
+
+    def __enter__(self) -> SmppTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the I/O thread
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\x00")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            try:
+                self._step()
+            except Exception as exc:  # noqa: BLE001 - the I/O thread must not die
+                log.exception("smpp.io.error", error=str(exc))
+                self._drop(f"internal error: {type(exc).__name__}")
+                time.sleep(0.05)
+        self._shutdown()
+
+    def _step(self) -> None:
+        now = time.monotonic()
+        while self._incoming:
+            self._accept_batch(self._incoming.popleft(), now)
+        if self._sock is None and now >= self._next_connect:
+            self._connect()
+            now = time.monotonic()
+        if self._sock is not None:
+            self._check_timeouts(now)
+        if self._sock is not None:
+            self._pump(now)
+            self._flush()
+        self._check_deadlines(now)
+        timeout = self._next_timeout(time.monotonic())
+        for key, _ in self._selector.select(timeout):
+            if key.data == "wake":
+                try:
+                    while self._wake_r.recv(4096):
+                        pass
+                except (BlockingIOError, OSError):
+                    pass
+            elif self._sock is not None:
+                self._read()
+        for item in self.decoder.expire():
+            self._inbound.append(item)
+
+    def _next_timeout(self, now: float) -> float:
+        candidates = [1.0]
+        if self._sock is None:
+            candidates.append(self._next_connect - now)
+        else:
+            if self._inflight:
+                oldest = next(iter(self._inflight.values()))
+                candidates.append(oldest.sent_at + self.config.response_timeout - now)
+            if self._queue and self._pause_until > now:
+                candidates.append(self._pause_until - now)
+            if self._enquire is not None:
+                candidates.append(self._enquire[1] - now)
+            else:
+                candidates.append(self._last_rx + self.config.enquire_link_interval - now)
+        if self._batches:
+            candidates.append(min(b.deadline for b in self._batches) - now)
+        return max(0.0, min(candidates))
+
+    # -- batches and jobs
+    def _accept_batch(self, batch: _Batch, now: float) -> None:
+        for req in batch.requests:
+            if req.key in batch.results or req.key in batch.remaining:
+                continue
+            remembered = self._accepted.get(req.key)
+            if remembered is not None:
+                self.stats["suppressed_resends"] += 1
+                batch.results[req.key] = SendResult(req.key, SendOutcome.ACCEPTED, remembered[0],
+                                                    remembered[1], "already accepted")
+                continue
+            job = self._jobs.get(req.key)
+            if job is None:
+                job = self._new_job(req, batch)
+                if job is None:
+                    continue
+            batch.remaining.add(req.key)
+            job.batches.append(batch)
+            for part in job.parts:
+                if part.state == "idle":
+                    part.state = "queued"
+                    self._queue.append(part)
+        if batch.remaining:
+            self._batches.append(batch)
+        else:
+            batch.done.set()
+
+    def _new_job(self, req: SmsRequest, batch: _Batch) -> _Job | None:
+        if not _MSISDN.match(req.to or ""):
+            batch.results[req.key] = SendResult(req.key, SendOutcome.FAILED,
+                                                detail="invalid destination address")
+            return None
+        try:
+            encoded = encode_text(req.text, None, allow_gsm=self.config.gsm7,
+                                  max_parts=self.config.max_parts)
+        except TextTooLong as exc:
+            batch.results[req.key] = SendResult(req.key, SendOutcome.FAILED, detail=str(exc))
+            return None
+        except ValueError:  # several parts: needs a reference for this destination
+            encoded = encode_text(req.text, self._refs.next(req.to), allow_gsm=self.config.gsm7,
+                                  max_parts=self.config.max_parts)
+        job = _Job(req, encoded.data_coding, encoded.udhi)
+        job.parts = [_Part(job, i, payload) for i, payload in enumerate(encoded.parts)]
+        self._jobs[req.key] = job
+        self._queue.extend(job.parts)
+        return job
+
+    def _finish(self, job: _Job, outcome: SendOutcome, detail: str = "") -> None:
+        key = job.request.key
+        ids = tuple(p.message_id for p in job.parts if p.state == "acked")
+        result = SendResult(key, outcome, ids, len(job.parts), detail)
+        job.finished = True
+        for part in job.parts:
+            if part.state in ("queued", "idle"):
+                part.state = "done"
+        self._jobs.pop(key, None)
+        if outcome is SendOutcome.ACCEPTED:
+            self._accepted[key] = (ids, len(job.parts))
+            while len(self._accepted) > self.config.remember_keys:
+                self._accepted.popitem(last=False)
+        elif outcome is SendOutcome.FAILED:
+            log.info("smpp.submit.failed", to=mask_number(job.request.to), detail=detail)
+        for batch in job.batches:
+            self._answer(batch, key, result)
+        job.batches = []
+
+    def _retry_later(self, job: _Job, batch: _Batch | None, detail: str) -> None:
+        """Answer RETRY for ``job`` (to one batch, or all); unsent parts wait for a re-send."""
+        targets = [batch] if batch is not None else list(job.batches)
+        parts = len(job.parts)
+        for b in targets:
+            ids = tuple(p.message_id for p in job.parts if p.state == "acked")
+            self._answer(b, job.request.key,
+                         SendResult(job.request.key, SendOutcome.RETRY, ids, parts, detail))
+            job.batches.remove(b)
+        if not job.batches:
+            for part in job.parts:
+                if part.state == "queued":
+                    part.state = "idle"
+
+    def _answer(self, batch: _Batch, key: str, result: SendResult) -> None:
+        batch.results[key] = result
+        batch.remaining.discard(key)
+        if not batch.remaining:
+            batch.done.set()
+            if batch in self._batches:
+                self._batches.remove(batch)
+
+    def _check_deadlines(self, now: float) -> None:
+        for batch in list(self._batches):
+            if now < batch.deadline:
+                continue
+            for key in list(batch.remaining):
+                job = self._jobs.get(key)
+                if job is None:
+                    batch.remaining.discard(key)
+                    continue
+                self.stats["retry_deadline"] += 1
+                self._retry_later(job, batch, job.problem or self._last_error or "timed out")
+            if batch.remaining:  # only keys without a job could be left
+                batch.remaining.clear()
+                batch.done.set()
+            if batch in self._batches:
+                self._batches.remove(batch)
+
+    # -- connection
+    def _connect(self) -> None:
+        cfg = self.config
+        sock: socket.socket | None = None
+        try:
+            sock = socket.create_connection((cfg.host, cfg.port), timeout=cfg.connect_timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if cfg.tls:
+                context = ssl.create_default_context(cafile=cfg.tls_ca_file)
+                if not cfg.tls_verify:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                sock = context.wrap_socket(sock, server_hostname=cfg.host)
+            sock.settimeout(cfg.response_timeout)
+            seq = self._next_seq()
+            body = P.bind_body(cfg.system_id, cfg.password, cfg.system_type,
+                               cfg.source_addr_ton, cfg.source_addr_npi)
+            sock.sendall(P.Pdu(P.BIND_TRANSCEIVER, 0, seq, body).encode())
+            reader = P.FrameReader()
+            early: list[P.Pdu] = []
+            deadline = time.monotonic() + cfg.response_timeout
+            resp = None
+            while resp is None:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no bind_transceiver_resp")
+                data = sock.recv(65536)
+                if not data:
+                    raise ConnectionError("closed by the SMSC during bind")
+                for pdu in reader.feed(data):
+                    if pdu.command_id == P.BIND_TRANSCEIVER | P.RESP and pdu.sequence == seq:
+                        resp = pdu
+                    elif pdu.command_id == P.GENERIC_NACK and pdu.sequence == seq:
+                        resp = pdu
+                    else:
+                        early.append(pdu)
+            if resp.status != P.ESME_ROK:
+                raise ConnectionError(f"bind refused: {P.status_name(resp.status)}")
+            sock.setblocking(False)
+        except (OSError, ssl.SSLError, TimeoutError, P.PduError) as exc:
+            if sock is not None:
+                sock.close()
+            self._last_error = f"cannot bind {cfg.host}:{cfg.port}: {exc}"
+            self._next_connect = time.monotonic() + self._reconnect_backoff
+            log.warning("smpp.connect.failed", host=cfg.host, port=cfg.port, error=str(exc),
+                        retry_in=round(self._reconnect_backoff, 3))
+            self._reconnect_backoff = min(self._reconnect_backoff * 2, cfg.reconnect_backoff_max)
+            self.stats["connect_failures"] += 1
+            return
+        self._sock = sock
+        self._reader = reader
+        self._selector.register(sock, selectors.EVENT_READ, "sock")
+        self._reconnect_backoff = cfg.reconnect_backoff_min
+        self._last_rx = time.monotonic()
+        self._enquire = None
+        self._last_error = ""
+        self.stats["binds"] += 1
+        self._bound.set()
+        log.info("smpp.bound", host=cfg.host, port=cfg.port, system_id=cfg.system_id,
+                 tls=cfg.tls)
+        for pdu in early:
+            self._handle(pdu)
+
+    def _drop(self, reason: str) -> None:
+        """Close the connection; every unacknowledged part goes back to the front of the queue."""
+        sock, self._sock = self._sock, None
+        self._bound.clear()
+        self._out.clear()
+        if sock is not None:
+            try:
+                self._selector.unregister(sock)
+            except (KeyError, ValueError):
+                pass
+            try:
+                sock.close()
+            except OSError:
+                pass
+            self.stats["disconnects"] += 1
+            (log.info if self._closing.is_set() else log.warning)(
+                "smpp.connection.lost", reason=reason, unacknowledged=len(self._inflight))
+        self._last_error = reason
+        inflight = sorted(self._inflight.values(), key=lambda p: p.sent_at, reverse=True)
+        self._inflight.clear()
+        for part in inflight:
+            part.job.problem = reason
+            if part.job.finished:
+                part.state = "done"
+            elif part.state == "inflight":
+                part.state = "queued" if part.job.batches else "idle"
+                if part.state == "queued":
+                    self._queue.appendleft(part)
+                self.stats["unacknowledged_resends"] += 1
+        self._enquire = None
+        self._next_connect = time.monotonic() + self._reconnect_backoff
+        self._reconnect_backoff = min(self._reconnect_backoff * 2,
+                                      self.config.reconnect_backoff_max)
+
+    def _shutdown(self) -> None:
+        for batch in list(self._batches) + list(self._incoming):
+            for key in list(batch.remaining) or [r.key for r in batch.requests
+                                                  if r.key not in batch.results]:
+                job = self._jobs.get(key)
+                if job is not None and batch in job.batches:
+                    self._retry_later(job, batch, "transport closed")
+                else:
+                    self._answer(batch, key, SendResult(key, SendOutcome.RETRY,
+                                                        detail="transport closed"))
+            batch.done.set()
+        self._batches.clear()
+        self._incoming.clear()
+        sock = self._sock
+        if sock is None:
+            return
+        try:
+            seq = self._next_seq()
+            self._out += P.Pdu(P.UNBIND, 0, seq).encode()
+            self._flush()
+            deadline = time.monotonic() + min(1.0, self.config.response_timeout)
+            while self._sock is not None and time.monotonic() < deadline:
+                if self._selector.select(max(0.0, deadline - time.monotonic())):
+                    if self._read(stop_on=P.UNBIND | P.RESP):
+                        break
+        except OSError:
+            pass
+        self._drop("closed")
+
+    # -- sending
+    def _next_seq(self) -> int:
+        seq = next(self._seq)
+        if seq >= 0x7FFFFFFF:
+            self._seq = itertools.count(2)
+            seq = 1
+        return seq
+
+    def _pump(self, now: float) -> None:
+        cfg = self.config
+        if now < self._pause_until:
+            return
+        while self._queue and len(self._inflight) < cfg.window:
+            part = self._queue.popleft()
+            if part.state != "queued":
+                continue
+            job = part.job
+            req = job.request
+            seq = self._next_seq()
+            sm = P.ShortMessage(
+                source_addr=req.sender or cfg.source_addr,
+                destination_addr=req.to.lstrip("+"),
+                short_message=part.payload,
+                service_type=cfg.service_type,
+                source_addr_ton=cfg.source_addr_ton,
+                source_addr_npi=cfg.source_addr_npi,
+                dest_addr_ton=cfg.dest_addr_ton,
+                dest_addr_npi=cfg.dest_addr_npi,
+                esm_class=0x40 if job.udhi else 0x00,
+                registered_delivery=cfg.registered_delivery,
+                data_coding=job.data_coding,
+            )
+            self._out += P.Pdu(P.SUBMIT_SM, 0, seq, sm.encode()).encode()
+            part.state, part.seq, part.sent_at = "inflight", seq, now
+            part.sends += 1
+            self._inflight[seq] = part
+            self.stats["submit_sm"] += 1
+            if part.sends > 1:
+                self.stats["resubmits"] += 1
+
+        if self._enquire is None and now - self._last_rx >= cfg.enquire_link_interval:
+            seq = self._next_seq()
+            self._out += P.Pdu(P.ENQUIRE_LINK, 0, seq).encode()
+            self._enquire = (seq, now + cfg.response_timeout)
+            self.stats["enquire_link"] += 1
+
+    def _flush(self) -> None:
+        sock = self._sock
+        if sock is None or not self._out:
+            return
+        data = memoryview(bytes(self._out))
+        self._out.clear()
+        deadline = time.monotonic() + self.config.response_timeout
+        try:
+            while data:
+                try:
+                    sent = sock.send(data)
+                    data = data[sent:]
+                except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("socket write timed out") from None
+                    select.select([], [sock], [], 0.05)
+        except (OSError, TimeoutError) as exc:
+            self._drop(f"write failed: {exc}")
+
+    def _check_timeouts(self, now: float) -> None:
+        if self._inflight:
+            oldest = next(iter(self._inflight.values()))
+            if now - oldest.sent_at > self.config.response_timeout:
+                self.stats["response_timeouts"] += 1
+                self._drop(f"no submit_sm_resp within {self.config.response_timeout:g}s")
+                return
+        if self._enquire is not None and now > self._enquire[1]:
+            self.stats["enquire_link_timeouts"] += 1
+            self._drop("enquire_link unanswered")
+
+    # -- receiving
+    def _read(self, stop_on: int | None = None) -> bool:
+        sock = self._sock
+        assert sock is not None
+        chunks: list[bytes] = []
+        closed = False
+        while True:
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            except OSError as exc:
+                self._drop(f"read failed: {exc}")
+                return False
+            if not data:
+                closed = True
+                break
+            chunks.append(data)
+        seen = False
+        if chunks:
+            self._last_rx = time.monotonic()
+            try:
+                pdus = self._reader.feed(b"".join(chunks))
+            except P.PduError as exc:
+                self._drop(f"unreadable stream: {exc}")
+                return False
+            for pdu in pdus:
+                if stop_on is not None and pdu.command_id == stop_on:
+                    seen = True
+                self._handle(pdu)
+            self._flush()
+        if closed and self._sock is sock:
+            self._drop("connection closed by the SMSC")
+        return seen
+
+    def _handle(self, pdu: P.Pdu) -> None:
+        cid = pdu.command_id
+        if cid == P.SUBMIT_SM | P.RESP:
+            self._on_submit_resp(pdu)
+        elif cid == P.DELIVER_SM:
+            self._out += P.Pdu(P.DELIVER_SM | P.RESP, 0, pdu.sequence, b"\x00").encode()
+            for item in self.decoder.decode(pdu.body):
+                self.stats["receipts" if isinstance(item, DeliveryReceipt) else "mo"] += 1
+                self._inbound.append(item)
+        elif cid == P.ENQUIRE_LINK:
+            self._out += P.Pdu(P.ENQUIRE_LINK | P.RESP, 0, pdu.sequence).encode()
+        elif cid == P.ENQUIRE_LINK | P.RESP:
+            if self._enquire is not None and self._enquire[0] == pdu.sequence:
+                self._enquire = None
+        elif cid == P.UNBIND:
+            self._out += P.Pdu(P.UNBIND | P.RESP, 0, pdu.sequence).encode()
+            self._flush()
+            self._drop("unbound by the SMSC")
+        elif cid == P.UNBIND | P.RESP:
+            pass
+        elif cid == P.GENERIC_NACK:
+            if pdu.sequence in self._inflight:
+                self._on_submit_resp(pdu)
+            else:
+                log.warning("smpp.generic_nack", status=P.status_name(pdu.status))
+        elif not pdu.is_response:
+            self._out += P.Pdu(P.GENERIC_NACK, P.ESME_RINVCMDID, pdu.sequence).encode()
+        else:
+            log.debug("smpp.unexpected_pdu", command_id=hex(cid))
+
+    def _on_submit_resp(self, pdu: P.Pdu) -> None:
+        part = self._inflight.pop(pdu.sequence, None)
+        if part is None:
+            self.stats["late_or_unknown_resp"] += 1
+            return
+        job = part.job
+        status = pdu.status
+        if job.finished:  # e.g. another part failed for good meanwhile
+            part.state = "acked" if status == P.ESME_ROK else "failed"
+            return
+        if status == P.ESME_ROK:
+            part.state = "acked"
+            part.message_id = normalise_id(P.decode_message_id(pdu.body), self.config.resp_id_base)
+            self._throttle_backoff = self.config.throttle_backoff_min
+            if all(p.state == "acked" for p in job.parts):
+                self._finish(job, SendOutcome.ACCEPTED)
+            return
+        detail = P.status_name(status)
+        job.problem = detail
+        if status in BACKOFF_STATUSES:
+            self.stats["throttled" if status == P.ESME_RTHROTTLED else "queue_full"] += 1
+            part.state = "queued" if job.batches else "idle"
+            if part.state == "queued":
+                self._queue.appendleft(part)
+            now = time.monotonic()
+            self._pause_until = max(self._pause_until, now + self._throttle_backoff)
+            self._throttle_backoff = min(self._throttle_backoff * 2,
+                                         self.config.throttle_backoff_max)
+            log.info("smpp.submit.backoff", status=detail,
+                     pause=round(self._pause_until - now, 3))
+        elif status in TRANSIENT_STATUSES:
+            self.stats["transient_errors"] += 1
+            part.state = "idle"
+            if job.batches:
+                self._retry_later(job, None, detail)
+            if status == P.ESME_RINVBNDSTS:
+                self._drop(detail)
+        else:
+            part.state = "failed"
+            self.stats["permanent_errors"] += 1
+            self._finish(job, SendOutcome.FAILED, detail)
