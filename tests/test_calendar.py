@@ -406,3 +406,28 @@ def test_bench_deadlines_smoke() -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
     assert "ratio" in figures and figures["cases"] == 200
+
+
+def test_queries_never_call_the_data_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    cal = WorkCalendar.chinese(hours="09:00-18:00", years=range(2025, 2027))
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("chinese_calendar called per query")
+
+    monkeypatch.setattr(chinese_calendar, "is_workday", boom)
+    monkeypatch.setattr(chinese_calendar, "holidays", {})
+    monkeypatch.setattr(chinese_calendar, "workdays", {})
+    assert cal.add(at(2026, 2, 13, 17), "12wh") == at(2026, 2, 24, 11)
+    assert cal.is_workday(date(2026, 2, 14))
+    with pytest.raises(MissingCalendarYear, match="2024"):
+        cal.is_workday(date(2024, 12, 31))
+
+
+def test_calendar_is_a_value(nine_to_six: WorkCalendar) -> None:
+    again = WorkCalendar.chinese(hours=[(time(9), time(18))])
+    assert again == nine_to_six and hash(again) == hash(nine_to_six)
+    assert again != WorkCalendar.chinese()
+    assert "09:00-18:00" in repr(nine_to_six) and "2004..2026" in repr(nine_to_six)
+    with pytest.raises(AttributeError):
+        nine_to_six.hours = None  # type: ignore[misc]
+    assert nine_to_six.working_day_length == timedelta(hours=9)

@@ -645,7 +645,11 @@ class WorkCalendar:
         """Epoch microseconds of an aware ``moment`` inside the known years."""
         if not isinstance(moment, datetime) or moment.tzinfo is None:
             self._aware(moment, name)
-        t = _to_us(moment)
+        try:
+            t = _to_us(moment)
+        except TypeError:  # a tzinfo whose utcoffset() is None: naive in disguise
+            self._aware(moment, name)
+            raise
         if t < self._lo or t > self._hi:
             raise MissingCalendarYear(moment.astimezone(self.tz).year, self.years)
         return t
