@@ -39,7 +39,7 @@ def run_plain(smsc: LocalSmsc, n: int) -> tuple[float, int]:
     import smpplib.client
     import smpplib.consts
 
-    client = smpplib.client.Client(smsc.host, smsc.port, timeout=10)
+    client = smpplib.client.Client(smsc.host, smsc.port, timeout=10, allow_unknown_opt_params=True)
     client.connect()
     try:
         client.bind_transceiver(system_id=smsc.system_id, password=smsc.password)
