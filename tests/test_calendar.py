@@ -431,3 +431,17 @@ def test_calendar_is_a_value(nine_to_six: WorkCalendar) -> None:
     with pytest.raises(AttributeError):
         nine_to_six.hours = None  # type: ignore[misc]
     assert nine_to_six.working_day_length == timedelta(hours=9)
+
+
+def test_bench_deadlines_reports_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from complaintkit.bench import deadlines as bench
+
+    real = bench._Baseline.add_working_days
+    monkeypatch.setattr(
+        bench._Baseline, "add_working_days", lambda self, s, n: real(self, s, n) + timedelta(seconds=1)
+    )
+    result = CliRunner().invoke(bench.deadlines, ["--cases", "20"])
+    assert result.exit_code != 0
+    assert "case 0 (add working days) differs" in result.output

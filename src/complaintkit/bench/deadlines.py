@@ -169,7 +169,13 @@ def deadlines(cases: int, seed: int, hours: str) -> None:
     """Deadline arithmetic: WorkCalendar against businesstimedelta on identical cases."""
     if cases < 1:
         raise click.BadParameter("must be at least 1", param_hint="'--cases'")
-    periods = parse_hours(hours)
+    try:
+        periods = parse_hours(hours)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="'--hours'") from None
+    if any(closing == dt.time(0) for _, closing in periods):
+        # businesstimedelta reads a 00:00 closing time as an overnight shift or an empty day
+        raise click.BadParameter("the baseline cannot close a period at 24:00; use 23:59", param_hint="'--hours'")
     t0 = _time.perf_counter()
     ours = WorkCalendar.chinese(tz=ZONE, hours=periods, years=YEARS)
     build_ms = (_time.perf_counter() - t0) * 1000
