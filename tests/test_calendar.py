@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -213,7 +213,7 @@ def test_natural_hours_ignore_calendar(nine_to_six: WorkCalendar) -> None:
 
 
 def test_results_in_calendar_zone(nine_to_six: WorkCalendar) -> None:
-    start = datetime(2025, 3, 3, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
+    start = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     result = nine_to_six.add(start, "2wh")
     assert result == at(2025, 3, 3, 11) and result.tzinfo == SH
     assert result.isoformat() == "2025-03-03T11:00:00+08:00"

@@ -47,7 +47,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,7 +70,7 @@ __all__ = [
 Hours = tuple[tuple[time, time], ...]
 
 _US_PER_HOUR = 3_600_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIDNIGHT = time(0)
 
 
@@ -130,11 +130,11 @@ class Duration:
             )
 
     @classmethod
-    def hours(cls, amount: int | float) -> Duration:
+    def hours(cls, amount: float) -> Duration:
         return cls(amount, DurationUnit.HOURS)
 
     @classmethod
-    def working_hours(cls, amount: int | float) -> Duration:
+    def working_hours(cls, amount: float) -> Duration:
         return cls(amount, DurationUnit.WORKING_HOURS)
 
     @classmethod
@@ -349,6 +349,10 @@ def _years(value: Any) -> range:
     return range(ys[0], ys[-1] + 1)
 
 
+def _frozen_days(days: Iterable[date]) -> frozenset[date]:
+    return frozenset(days)
+
+
 def _to_us(dt: datetime) -> int:
     d = dt - _EPOCH
     return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
@@ -373,7 +377,7 @@ class WorkCalendar:
     #: the years the calendar knows, contiguous
     years: range = attrs.field(converter=_years)
     #: every working day within ``years``
-    workdays: frozenset[date] = attrs.field(converter=frozenset)
+    workdays: frozenset[date] = attrs.field(converter=_frozen_days)
     #: where the data came from, for messages and ``repr``
     source: str = "custom"
 
@@ -481,14 +485,14 @@ class WorkCalendar:
             if seen is not None and seen.workday != o.workday:
                 raise CalendarError(f"conflicting overrides for {o.day}: {seen} and {o}")
             fixed[o.day] = o
-        workdays = set()
+        workdays: set[date] = set()
         day = date(chosen[0], 1, 1)
         end = date(chosen[-1], 12, 31)
         one = timedelta(days=1)
         while day <= end:
-            o = fixed.get(day)
-            if o is not None:
-                work = o.workday
+            fix = fixed.get(day)
+            if fix is not None:
+                work = fix.workday
             elif day in cc.workdays:
                 work = True
             elif day in cc.holidays:
@@ -522,7 +526,7 @@ class WorkCalendar:
         for d in off | on:
             if d.year not in known:
                 raise CalendarError(f"{d} is outside the calendar's years {known[0]}–{known[-1]}")
-        days = set()
+        days: set[date] = set()
         day, end, one = date(known[0], 1, 1), date(known[-1], 12, 31), timedelta(days=1)
         while day <= end:
             if day in on or (day.weekday() < 5 and day not in off):
@@ -603,11 +607,12 @@ class WorkCalendar:
         return self._add_wh(start, _amount_us(hours, "working hours"))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            if isinstance(days, float) and days.is_integer() and days >= 0:
-                days = int(days)
-            else:
-                raise CalendarError(f"working days must be a whole number >= 0, not {days!r}")
+        given: object = days
+        if isinstance(given, float) and given.is_integer():
+            given = int(given)
+        if isinstance(given, bool) or not isinstance(given, int) or given < 0:
+            raise CalendarError(f"working days must be a whole number >= 0, not {days!r}")
+        days = given
         t = self._check(start, "start")
         if days == 0:
             return start.astimezone(self.tz)
@@ -662,7 +667,7 @@ class WorkCalendar:
         if i < 0:
             return 0
         e = self._ends[i]
-        return self._cum[i] + (t if t < e else e) - self._starts[i]
+        return self._cum[i] + (t if t < e else e) - self._starts[i]  # noqa: FURB136 (min() is slower here)
 
     def _add_wh(self, start: datetime, us: int) -> datetime:
         t = self._check(start, "start")
@@ -677,7 +682,7 @@ class WorkCalendar:
 
     def _add_h(self, start: datetime, us: int) -> datetime:
         self._aware(start, "start")
-        return (start.astimezone(timezone.utc) + timedelta(microseconds=us)).astimezone(self.tz)
+        return (start.astimezone(UTC) + timedelta(microseconds=us)).astimezone(self.tz)
 
 
 def _amount_us(value: Any, what: str) -> int:
