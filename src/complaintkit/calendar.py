@@ -607,12 +607,8 @@ class WorkCalendar:
         return self._add_wh(start, _amount_us(hours, "working hours"))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        given: object = days
-        if isinstance(given, float) and given.is_integer():
-            given = int(given)
-        if isinstance(given, bool) or not isinstance(given, int) or given < 0:
-            raise CalendarError(f"working days must be a whole number >= 0, not {days!r}")
-        days = given
+        if type(days) is not int or days < 0:
+            days = _whole_days(days)
         t = self._check(start, "start")
         if days == 0:
             return start.astimezone(self.tz)
@@ -683,6 +679,14 @@ class WorkCalendar:
     def _add_h(self, start: datetime, us: int) -> datetime:
         self._aware(start, "start")
         return (start.astimezone(UTC) + timedelta(microseconds=us)).astimezone(self.tz)
+
+
+def _whole_days(value: object) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CalendarError(f"working days must be a whole number >= 0, not {value!r}")
+    return value
 
 
 def _amount_us(value: Any, what: str) -> int:
