@@ -7,11 +7,11 @@ import click
 import pluggy
 import pytest
 from click.testing import CliRunner
-from complaintkit.transports import InboundSms, SendOutcome, SmsRequest, SmsTransport
-
 from complaintkit_smpp import plugin
 from complaintkit_smpp.bench import bench_smpp
 from complaintkit_smpp.transport import SmppConfig, SmppTransport
+
+from complaintkit.transports import InboundSms, SendOutcome, SmsRequest, SmsTransport
 
 
 def test_entry_point_is_registered():

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms
-
 from complaintkit_smpp import pdu as P
 from complaintkit_smpp.receipts import InboundDecoder, normalise_id, parse_receipt_text
+
+from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms
 
 TEXT = "id:4096 sub:001 dlvrd:001 submit date:2405011200 done date:240501120530 stat:DELIVRD err:000 text:hello"
 
@@ -81,7 +81,7 @@ def test_mo_concatenated_8bit_16bit_and_sar_out_of_order():
     [m] = dec.decode(mo(bytes([6, 8, 4, 0x12, 0x34, 2, 2]) + halves[1], esm=0x40))
     assert m.text == text
     # sar_* TLVs
-    sar = lambda seq: {P.TLV_SAR_MSG_REF_NUM: (77).to_bytes(2, "big"),  # noqa: E731
+    sar = lambda seq: {P.TLV_SAR_MSG_REF_NUM: (77).to_bytes(2, "big"),
                        P.TLV_SAR_TOTAL_SEGMENTS: bytes([2]), P.TLV_SAR_SEGMENT_SEQNUM: bytes([seq])}
     assert dec.decode(mo(halves[0], tlvs=sar(1))) == []
     [m] = dec.decode(mo(halves[1], tlvs=sar(2)))

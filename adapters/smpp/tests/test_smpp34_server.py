@@ -13,9 +13,15 @@ import threading
 import time
 
 import pytest
-from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms, SendOutcome, SmsRequest
-
 from complaintkit_smpp import SmppConfig, SmppTransport
+
+from complaintkit.transports import (
+    DeliveryReceipt,
+    DeliveryState,
+    InboundSms,
+    SendOutcome,
+    SmsRequest,
+)
 
 smpp34 = pytest.importorskip("smpp34", reason="PyPI smpp34 (the test extra) is not installed")
 

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from complaintkit_smpp.receipts import decode_user_data, parse_udh
 from complaintkit_smpp.text import (
-    DC_GSM, DC_UCS2, RefAllocator, encode_text, gsm_decode, gsm_encode, mask_number, part_count,
+    DC_GSM,
+    DC_UCS2,
+    RefAllocator,
+    encode_text,
+    gsm_decode,
+    gsm_encode,
+    mask_number,
+    part_count,
     split_ucs2,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 chinese = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=600)
 any_text = st.text(max_size=700)  # includes astral characters (emoji) and surrogate-free BMP
@@ -18,7 +24,7 @@ def reassemble(encoded) -> str:
         return decode_user_data(encoded.parts[0], encoded.data_coding)[0]
     chunks = {}
     for part in encoded.parts:
-        (ref, total, seq), data = parse_udh(part)
+        (_ref, total, seq), data = parse_udh(part)
         assert total == encoded.count
         chunks[seq] = data
     joined = b"".join(chunks[i] for i in range(1, encoded.count + 1))

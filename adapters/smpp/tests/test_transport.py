@@ -12,9 +12,15 @@ import time
 from collections import Counter
 
 import pytest
-from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms, SendOutcome, SmsRequest
-
 from complaintkit_smpp import LocalSmsc, SmppConfig, SmppTransport
+
+from complaintkit.transports import (
+    DeliveryReceipt,
+    DeliveryState,
+    InboundSms,
+    SendOutcome,
+    SmsRequest,
+)
 
 LONG = ("【中国移动】尊敬的客户，您反映的“缴费未及时开机”问题已处理，请您测试。如问题仍未解决，"
         "请在12小时内回复1至10086，或拨打快速服务号码，我们将进一步为您处理。感谢您的支持！")
@@ -122,7 +128,7 @@ def test_fault_responses_that_never_come(make_pair):
 
 
 def test_permanent_error_is_failed_with_status_name(make_pair):
-    smsc, transport = make_pair(fail_destinations={"13800000001"})
+    _smsc, transport = make_pair(fail_destinations={"13800000001"})
     results = {r.key: r for r in transport.send_many(batch(3))}
     assert results["m-1"].outcome is SendOutcome.FAILED
     assert results["m-1"].detail == "ESME_RINVDSTADR (0x0B)"
@@ -192,7 +198,7 @@ def test_receipts_and_replies_are_drained(make_pair):
 
 
 def test_receipt_text_only_is_matched(make_pair):
-    smsc, transport = make_pair(send_receipts=True, receipt_tlvs=False, receipt_stat="UNDELIV")
+    _smsc, transport = make_pair(send_receipts=True, receipt_tlvs=False, receipt_stat="UNDELIV")
     [r] = transport.send_many(batch(1))
     deadline = time.monotonic() + 3
     got = []
@@ -249,3 +255,19 @@ def test_window_is_respected(window):
             transport.close()
     # 40 submits, `window` at a time, 20 ms each
     assert elapsed >= 40 / window * 0.020 * 0.9
+
+
+def test_transient_error_answers_retry_and_resumes_only_missing_parts(make_pair):
+    smsc, transport = make_pair(syserr_every=2)  # the 2nd submit gets ESME_RSYSERR
+    text = "您的投诉正在处理中，" * 20  # 200 units: 3 parts
+    request = SmsRequest("resume", "13912345678", "10086", text)
+    [first] = transport.send_many([request])
+    assert first.outcome is SendOutcome.RETRY and first.detail == "ESME_RSYSERR (0x08)"
+    assert first.parts == 3 and len(first.remote_ids) >= 1
+    assert len(smsc.received) == 2  # parts 1 and 3 were taken, part 2 refused
+    smsc.syserr_every = 0  # the SMSC recovers
+    [second] = transport.send_many([request])  # the outbox tries again later
+    assert second.outcome is SendOutcome.ACCEPTED and len(second.remote_ids) == 3
+    assert set(first.remote_ids) <= set(second.remote_ids)
+    assert smsc.duplicates == [] and len(smsc.received) == 3  # only the missing part was sent
+    assert smsc.texts() == [("13912345678", text)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import click
+
 from complaintkit.transports import SendOutcome, SmsRequest
 
 from .smsc import LocalSmsc
@@ -61,8 +62,8 @@ def run_plain(smsc: LocalSmsc, n: int) -> tuple[float, int]:
         elapsed = time.perf_counter() - start
         try:
             client.unbind()
-        except Exception:  # noqa: BLE001 - the measurement is done
-            pass
+        except Exception as exc:  # noqa: BLE001 - the measurement is done
+            click.echo(f"(plain loop: unbind failed: {exc})", err=True)
     finally:
         client.disconnect()
     return elapsed, accepted

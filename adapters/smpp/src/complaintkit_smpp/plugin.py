@@ -17,9 +17,9 @@ def complaintkit_sms_transport(settings: Mapping[str, object]) -> Any:
     Missing ``host``, ``port``, ``system_id``, ``password`` are read from
     ``COMPLAINTKIT_SMPP_HOST`` / ``_PORT`` / ``_SYSTEM_ID`` / ``_PASSWORD``.
     """
-    from .transport import SmppConfig, SmppTransport
-
     import os
+
+    from .transport import SmppConfig, SmppTransport
 
     settings = settings or {}
     transport = settings.get("transport")

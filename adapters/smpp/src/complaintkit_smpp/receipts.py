@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 import structlog
+
 from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms
 
 from . import pdu as P

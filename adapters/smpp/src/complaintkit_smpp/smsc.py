@@ -5,6 +5,7 @@ enquire_link, unbind, and deliver_sm out (delivery receipts, injected customer r
 Faults on demand: ``response_delay_ms`` (each submit answered after N ms, responses of a window
 overlap: they are timed by one scheduler, not answered one after the other),
 ``throttle_every`` (every Nth submit answered 0x58), ``queue_full_every`` (0x14),
+``syserr_every`` (0x08, a passing SMSC error),
 ``drop_after`` (close the connection after N submits on it), ``never_answer_every`` (every Nth
 submit is taken but never answered), ``fail_destinations`` (answered 0x0B).
 
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Self
 
 import attrs
 import structlog
@@ -97,7 +99,8 @@ class LocalSmsc:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, system_id: str = "complaintkit",
                  password: str = "secret", response_delay_ms: float = 0.0,
-                 throttle_every: int = 0, queue_full_every: int = 0, drop_after: int = 0,
+                 throttle_every: int = 0, queue_full_every: int = 0, syserr_every: int = 0,
+                 drop_after: int = 0,
                  max_drops: int | None = None, never_answer_every: int = 0,
                  answer_enquire_link: bool = True, send_receipts: bool = False,
                  receipt_delay_ms: float = 0.0, receipt_tlvs: bool = True,
@@ -110,6 +113,7 @@ class LocalSmsc:
         self.response_delay = response_delay_ms / 1000.0
         self.throttle_every = throttle_every
         self.queue_full_every = queue_full_every
+        self.syserr_every = syserr_every
         self.drop_after = drop_after
         self.max_drops = max_drops
         self.never_answer_every = never_answer_every
@@ -169,7 +173,7 @@ class LocalSmsc:
         for t in self._threads:
             t.join(timeout=2)
 
-    def __enter__(self) -> LocalSmsc:
+    def __enter__(self) -> Self:
         if self._listener is None:
             self.start()
         return self
@@ -363,6 +367,8 @@ class LocalSmsc:
                 status = P.ESME_RTHROTTLED
             elif self.queue_full_every and n % self.queue_full_every == 0:
                 status = P.ESME_RMSGQFUL
+            elif self.syserr_every and n % self.syserr_every == 0:
+                status = P.ESME_RSYSERR
             elif sm.destination_addr in self.fail_destinations:
                 status = P.ESME_RINVDSTADR
             if status != P.ESME_ROK:

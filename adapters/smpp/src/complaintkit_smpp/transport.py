@@ -21,10 +21,11 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import attrs
 import structlog
+
 from complaintkit.transports import (
     DeliveryReceipt,
     InboundSms,
@@ -243,7 +244,7 @@ class SmppTransport:
     def bound(self) -> bool:
         return self._bound.is_set()
 
-    def __enter__(self) -> SmppTransport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -260,7 +261,7 @@ class SmppTransport:
         while not self._closing.is_set():
             try:
                 self._step()
-            except Exception as exc:  # noqa: BLE001 - the I/O thread must not die
+            except Exception as exc:
                 log.exception("smpp.io.error", error=str(exc))
                 self._drop(f"internal error: {type(exc).__name__}")
                 time.sleep(0.05)
@@ -444,9 +445,7 @@ class SmppTransport:
                 if not data:
                     raise ConnectionError("closed by the SMSC during bind")
                 for pdu in reader.feed(data):
-                    if pdu.command_id == P.BIND_TRANSCEIVER | P.RESP and pdu.sequence == seq:
-                        resp = pdu
-                    elif pdu.command_id == P.GENERIC_NACK and pdu.sequence == seq:
+                    if pdu.command_id == P.BIND_TRANSCEIVER | P.RESP and pdu.sequence == seq or pdu.command_id == P.GENERIC_NACK and pdu.sequence == seq:
                         resp = pdu
                     else:
                         early.append(pdu)
