@@ -133,7 +133,7 @@ class ComplaintKit:
     def _create(self, rule: Callable[[Context, str], Decision], actor: Actor) -> Ticket:
         ctx = self.context(actor)
         decision = rule(ctx, self._ids(ctx.now))
-        with self.store.transaction() as tx:
+        with self.store.inserting() as tx:
             stored = self._write(tx, decision, new=True, now=ctx.now)
         self._after(stored, decision)
         return stored
@@ -294,11 +294,17 @@ class ComplaintKit:
     # -- the one write path --------------------------------------------------------------------------
 
     def _write(self, tx: Transaction, decision: Decision, *, new: bool, now: datetime) -> Ticket:
-        stored = tx.insert_ticket(decision.ticket) if new else tx.update_ticket(decision.ticket)
+        if new:
+            stored = tx.insert_ticket(decision.ticket)
+            tx.add_events(decision.events)
+            tx.set_timers(decision.set_timers, replace=False)
+            if decision.messages:
+                tx.add_messages(decision.messages, now, fresh=True)
+            return stored
+        stored = tx.update_ticket(decision.ticket)
         tx.add_events(decision.events)
-        if decision.cancel_timers:
-            tx.cancel_timers(stored.id, decision.cancel_timers)
-        tx.set_timers(decision.set_timers)
+        tx.cancel_timers(stored.id, (*decision.cancel_timers, *(t.name for t in decision.set_timers)))
+        tx.set_timers(decision.set_timers, replace=False)
         tx.add_messages(decision.messages, now)
         return stored
 

@@ -128,6 +128,7 @@ def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
                                            reply=text)
     changed = _settle_window(attrs.evolve(changed, kind=TicketKind.NORMAL), ctx, DeadlineState.MET)
     changed, timers, started = time_limits.start(changed, ("total", "dispatch", "reply"), ctx)
+    event = time_limits.annotate(event, started=started)
     settings = ctx.standard.settings
     message = OutgoingMessage(
         key=f"{ticket.id}:follow_up_converted",
@@ -138,7 +139,7 @@ def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
         ticket_id=ticket.id,
         template="follow_up_converted",
     )
-    return Decision(changed, (event, *started), tuple(timers), (WINDOW_TIMER,), (message,))
+    return Decision(changed, (event,), tuple(timers), (WINDOW_TIMER,), (message,))
 
 
 def answer_unmatched(key: str, sender: str, template: str, ctx: Context) -> OutgoingMessage:

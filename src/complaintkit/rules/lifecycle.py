@@ -124,8 +124,8 @@ def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
         data={"channel": intake.channel.value, "category": intake.category, "urgency": urgency.value,
               "kind": intake.kind.value},
     )
-    ticket, timers, events = time_limits.start(ticket, ("total", "dispatch", "reply"), ctx)
-    decision = Decision(ticket, (accepted, *events), tuple(timers))
+    ticket, timers, started = time_limits.start(ticket, ("total", "dispatch", "reply"), ctx)
+    decision = Decision(ticket, (time_limits.annotate(accepted, started=started),), tuple(timers))
     if category.department and ticket.kind is TicketKind.NORMAL:
         # D2: a category whose department is known goes there at once, skipping the pool
         decision = dispatch(ticket, category.department, ctx, reason="direct dispatch", prior=decision)
@@ -138,7 +138,8 @@ def dispatch(ticket: Ticket, department: str, ctx: Context, *, reason: str = "",
     changed = attrs.evolve(changed, department=department, handler=f"dept:{department}")
     changed, cancel, met = time_limits.meet(changed, "dispatch", ctx)
     changed, timers, started = time_limits.start(changed, ("handling",), ctx)
-    return _merge(prior, Decision(changed, (event, *met, *started), tuple(timers), tuple(cancel)))
+    event = time_limits.annotate(event, started=started, met=met)
+    return _merge(prior, Decision(changed, (event,), tuple(timers), tuple(cancel)))
 
 
 def handle(ticket: Ticket, ctx: Context, *, reason: str = "self-handling") -> Decision:
@@ -146,7 +147,7 @@ def handle(ticket: Ticket, ctx: Context, *, reason: str = "self-handling") -> De
     changed, event = _transition(ticket, "handle", ctx, reason=reason)
     changed = attrs.evolve(changed, handler=ctx.actor.id, department=ctx.actor.department or changed.department)
     changed, cancel, met = time_limits.meet(changed, "dispatch", ctx)
-    return Decision(changed, (event, *met), (), tuple(cancel))
+    return Decision(changed, (time_limits.annotate(event, met=met),), (), tuple(cancel))
 
 
 def forward(ticket: Ticket, department: str, ctx: Context, *, reason: str) -> Decision:
@@ -201,7 +202,8 @@ def reply(ticket: Ticket, ctx: Context, *, result: str) -> Decision:
     changed = attrs.evolve(changed, record=rec)
     changed, cancel, met = time_limits.meet(changed, "reply", ctx)
     changed, timers, started = time_limits.start(changed, ("return_visit",), ctx)
-    return Decision(changed, (event, *met, *started), tuple(timers), tuple(cancel))
+    event = time_limits.annotate(event, started=started, met=met)
+    return Decision(changed, (event,), tuple(timers), tuple(cancel))
 
 
 def return_visit(ticket: Ticket, ctx: Context) -> Decision:
@@ -218,7 +220,8 @@ def archive(ticket: Ticket, ctx: Context, *, reason: str = "") -> Decision:
     changed, event = _transition(ticket, "archive", ctx, reason=reason)
     changed = attrs.evolve(changed, markers=changed.markers - {Marker.NEAR_OVERDUE})
     changed, cancel, met = time_limits.meet(changed, "archive", ctx)
-    return Decision(changed, (event, *met), (), (*cancel, *pending_timer_names(changed)))
+    event = time_limits.annotate(event, met=met)
+    return Decision(changed, (event,), (), (*cancel, *pending_timer_names(changed)))
 
 
 def pending_timer_names(ticket: Ticket) -> Sequence[str]:

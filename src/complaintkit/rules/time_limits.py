@@ -8,8 +8,10 @@ it cancels its timers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -49,31 +51,40 @@ def limits_for(ticket: Ticket, ctx: Context) -> tuple[dict[str, str], dict[str, 
     return limits, internal
 
 
+@functools.lru_cache(maxsize=256)
+def duration(text: str) -> Duration:
+    """Parsed once: the standard's few duration texts are used on every command."""
+    return Duration.parse(text)
+
+
 def _stricter(ctx: Context, start: datetime, a: str, b: str) -> str:
-    return a if ctx.calendar.add(start, Duration.parse(a)) <= ctx.calendar.add(start, Duration.parse(b)) else b
+    return a if ctx.calendar.add(start, duration(a)) <= ctx.calendar.add(start, duration(b)) else b
 
 
-def start(ticket: Ticket, names: Iterable[str], ctx: Context, *, at: datetime | None = None) -> tuple[Ticket, list[Timer], list[Event]]:
-    """Start the named stages' deadlines (those the standard has a limit for)."""
+def start(ticket: Ticket, names: Iterable[str], ctx: Context, *,
+          at: datetime | None = None) -> tuple[Ticket, list[Timer], dict[str, Any]]:
+    """Start the named stages' deadlines (those the standard has a limit for).
+
+    Returns the ticket, the timers to set, and what was started — the caller records it in the
+    data of the event that started the stages (``deadlines_started``), so history keeps every
+    deadline ever set without an event per deadline.
+    """
     limits, internal = limits_for(ticket, ctx)
     begin = at or ctx.now
     deadlines = {d.name: d for d in ticket.deadlines}
     timers: list[Timer] = []
-    events: list[Event] = []
+    started: dict[str, Any] = {}
     for name in names:
         if name not in limits:
             continue
-        due = ctx.calendar.add(begin, Duration.parse(limits[name]))
-        target = ctx.calendar.add(begin, Duration.parse(internal[name])) if name in internal else None
+        due = ctx.calendar.add(begin, duration(limits[name]))
+        target = ctx.calendar.add(begin, duration(internal[name])) if name in internal else None
         deadline = Deadline(name, begin, due, limits[name], target)
         deadlines[name] = deadline
         timers.extend(timers_for(ticket.id, deadline, ctx))
-        events.append(
-            Event(ticket.id, ctx.now, ctx.actor.id, "deadline_started",
-                  data={"deadline": name, "due_at": due.isoformat(), "limit": limits[name],
-                        **({"internal_due_at": target.isoformat()} if target else {})})
-        )
-    return attrs.evolve(ticket, deadlines=tuple(deadlines.values())), timers, events
+        started[name] = {"due_at": due.isoformat(), "limit": limits[name],
+                         **({"internal_due_at": target.isoformat()} if target else {})}
+    return attrs.evolve(ticket, deadlines=tuple(deadlines.values())), timers, started
 
 
 def timers_for(ticket_id: str, deadline: Deadline, ctx: Context) -> list[Timer]:
@@ -97,25 +108,34 @@ def near_overdue_at(deadline: Deadline, ctx: Context) -> datetime | None:
 
 def natural(text: str) -> timedelta:
     """A natural-hours duration as a timedelta (the standard's checks allow only ``h`` here)."""
-    return timedelta(hours=float(Duration.parse(text).amount))
+    return timedelta(hours=float(duration(text).amount))
 
 
-def meet(ticket: Ticket, action: str, ctx: Context) -> tuple[Ticket, list[str], list[Event]]:
-    """Mark the deadlines an action meets; returns the timers to cancel."""
+def meet(ticket: Ticket, action: str, ctx: Context) -> tuple[Ticket, list[str], dict[str, Any]]:
+    """Mark the deadlines an action meets; returns the ticket, the timers to cancel, and what was
+    met (``{name: {"late": bool}}``, for the action's event data as ``deadlines_met``)."""
     names = MET_BY.get(action, ())
     cancel: list[str] = []
-    events: list[Event] = []
+    met: dict[str, Any] = {}
     deadlines = []
     for d in ticket.deadlines:
         if d.name in names and d.state in (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE):
-            late = ctx.now > d.due_at
             deadlines.append(attrs.evolve(d, state=DeadlineState.MET, met_at=ctx.now))
             cancel += [f"near:{d.name}", f"overdue:{d.name}"]
-            events.append(Event(ticket.id, ctx.now, ctx.actor.id, "deadline_met",
-                                data={"deadline": d.name, "late": late}))
+            met[d.name] = {"late": ctx.now > d.due_at}
         else:
             deadlines.append(d)
-    return attrs.evolve(ticket, deadlines=tuple(deadlines)), cancel, events
+    return attrs.evolve(ticket, deadlines=tuple(deadlines)), cancel, met
+
+
+def annotate(event: Event, *, started: dict[str, Any] | None = None, met: dict[str, Any] | None = None) -> Event:
+    """Record the deadlines a transition started and met in its event."""
+    extra: dict[str, Any] = {}
+    if started:
+        extra["deadlines_started"] = started
+    if met:
+        extra["deadlines_met"] = met
+    return attrs.evolve(event, data={**event.data, **extra}) if extra else event
 
 
 def on_timer(ticket: Ticket, timer: Timer, ctx: Context) -> tuple[Ticket, list[Event], list[OutgoingMessage]]:

@@ -1,0 +1,60 @@
+"""The ``complaintkit`` command: demo, worker, plugins, deadline and benchmarks.
+
+The CLI is an application of the library, so it — and only it — configures logging: structlog
+with personal data masked.
+"""
+
+from __future__ import annotations
+
+import click
+
+from complaintkit import __version__
+from complaintkit.errors import ComplaintKitError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ComplaintKitError as exc:  # the kit's own errors are messages, not tracebacks
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="complaintkit")
+def cli() -> None:
+    """complaintkit — the complaint work-order process of Chinese telecom operators."""
+
+
+@cli.group(cls=_Group)
+def bench() -> None:
+    """Benchmarks: each prints a table, then its figures as one JSON line."""
+
+
+def _load() -> None:
+    from complaintkit.bench.deadlines import deadlines
+    from complaintkit.bench.intake import intake
+    from complaintkit.cli.deadline import deadline
+    from complaintkit.cli.demo import demo
+    from complaintkit.cli.worker import plugins, worker
+
+    cli.add_command(demo)
+    cli.add_command(worker)
+    cli.add_command(plugins)
+    cli.add_command(deadline)
+    bench.add_command(intake)
+    bench.add_command(deadlines)
+    try:
+        from complaintkit.plugins import Plugins
+
+        Plugins.discover().call_all("complaintkit_cli_commands", cli=cli)
+    except ComplaintKitError as exc:
+        # a broken plugin must not take `complaintkit plugins` down with it
+        click.echo(f"warning: {exc}", err=True)
+
+
+_load()
+
+
+def main() -> None:
+    cli(prog_name="complaintkit")

@@ -1,0 +1,54 @@
+"""``complaintkit worker`` and ``complaintkit plugins``."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import click
+
+from complaintkit.logging import configure_cli_logging
+
+
+@click.command()
+@click.option("--db", "url", required=True, envvar="COMPLAINTKIT_DB",
+              help="Database URL: sqlite:///complaints.db or postgresql://host/db (env COMPLAINTKIT_DB).")
+@click.option("--idle", default=1.0, show_default=True, help="Seconds to wait when there is nothing to do.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--json-logs", is_flag=True, help="Log JSON lines instead of text.")
+def worker(url: str, idle: float, log_level: str, json_logs: bool) -> None:
+    """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
+    configure_cli_logging(level=log_level, json=json_logs)
+    from complaintkit.kit import ComplaintKit
+    from complaintkit.worker import Worker
+
+    kit = ComplaintKit.open(url)
+    runner = Worker(kit)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        click.echo(f"received {signal.Signals(signum).name}: finishing the current pass", err=True)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.run(idle=idle)
+    kit.close()
+    click.echo("worker stopped", err=True)
+
+
+@click.command()
+def plugins() -> None:
+    """List the loaded plugins, with versions and the hooks each implements."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from complaintkit.plugins import Plugins
+
+    table = Table(title="complaintkit plugins, in load order (built-ins last)")
+    for column in ("name", "distribution", "version", "hooks"):
+        table.add_column(column)
+    for info in Plugins.discover().info():
+        table.add_row(info.name, info.distribution, info.version, ", ".join(h.removeprefix("complaintkit_")
+                                                                             for h in info.hooks))
+    Console().print(table)

@@ -1,0 +1,254 @@
+"""A province's month of complaints, run through the whole process on a virtual clock.
+
+The scenario is generated from a seed, so every run with the same seed is the same: complaints
+across channels, categories and customer value tiers; some solved online and followed up by SMS
+(some customers answer the code in time, some late, some with other text); the rest dispatched,
+handled, replied, visited and archived — and a share left to run past their limits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import structlog
+
+from complaintkit.errors import ComplaintKitError
+from complaintkit.kit import ComplaintKit
+from complaintkit.model import Actor, Channel, Role, TicketState
+from complaintkit.testing.clock import VirtualClock
+from complaintkit.worker import Worker
+
+log = structlog.get_logger(__name__)
+
+CHANNEL_WEIGHTS = {
+    Channel.HOTLINE: 60, Channel.WEBSITE: 8, Channel.BUSINESS_HALL: 10, Channel.ACCOUNT_MANAGER: 4,
+    Channel.SMS: 6, Channel.IM_APP: 8, Channel.LETTER: 1, Channel.EMAIL: 3,
+}
+TIERS = {"low": 30, "medium": 50, "high": 20}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
+
+
+@attrs.define
+class DemoResult:
+    tickets: int
+    by_state: dict[str, int]
+    overdue: int
+    archived: int
+    average_handling_hours: float
+    follow_ups: int
+    replies: dict[str, int]
+    sms_sent: int
+    messages_failed: int
+    virtual_days: float
+
+
+@attrs.define
+class Sms:
+    """How the demo reaches customers: ``send_reply(sender, text)`` and ``sent_count()``."""
+
+    transport: Any
+    reply: Callable[[str, str], None]
+    sent_count: Callable[[], int]
+
+
+def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tickets: int = 300,
+        days: int = 30, seed: int = 7, progress: Callable[[int], None] | None = None) -> DemoResult:
+    """Generate and run the scenario; returns the summary."""
+    rng = random.Random(seed)
+    standard = kit.standard
+    leaves = [c for c, _ in standard.iter_categories() if not c.children]
+    follow_types = list(standard.follow_up_types)
+    start = clock.now()
+    desk = [Actor(f"fd{n:03d}", Role.FRONT_DESK, "service_centre") for n in range(1, 9)]
+    back = Actor("bo001", Role.BACK_OFFICE, "service_centre")
+    dept_actor = {d.code: Actor(f"{d.code}-01", Role.DEPARTMENT, d.code) for d in standard.departments}
+    numbers = [f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(max(10, tickets * 2 // 3))]
+
+    queue: list[tuple[datetime, int, Callable[[], None]]] = []
+    order = itertools.count()
+
+    def at(moment: datetime, action: Callable[[], None]) -> None:
+        heapq.heappush(queue, (moment, next(order), action))
+
+    replies: Counter[str] = Counter()
+    done = 0
+
+    def intake(i: int) -> None:
+        nonlocal done
+        actor = rng.choice(desk)
+        number = rng.choice(numbers)
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        tier = rng.choices(list(TIERS), weights=list(TIERS.values()))[0]
+        now = clock.now()
+        try:
+            if rng.random() < 0.3:
+                problem = rng.choice(follow_types)
+                kit.open_follow_up(actor, msisdn=number, problem_type=problem.code,
+                                       category=problem.code if _known(standard, problem.code) else leaves[0].code,
+                                       description=f"{problem.name}，已指导客户重启后恢复")
+                fate = rng.random()
+                sms_at = kit.calendar.add(now, _duration(problem.delay))
+                if fate < 0.25:  # problem remains: answers the code in time
+                    at(sms_at + timedelta(hours=rng.uniform(0.2, 10)), lambda: _reply(number, standard.settings.follow_up_reply_code))
+                elif fate < 0.32:  # answers after the window closed
+                    at(sms_at + timedelta(hours=rng.uniform(12.5, 20)), lambda: _reply(number, standard.settings.follow_up_reply_code))
+                elif fate < 0.38:  # answers something else
+                    at(sms_at + timedelta(hours=rng.uniform(0.5, 6)), lambda: _reply(number, "好的谢谢"))
+            else:
+                category = rng.choice(leaves)
+                channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
+                t = kit.accept(actor, msisdn=number, channel=channel, category=category.code,
+                               description=f"客户{name}反映{category.name}问题，要求尽快处理", name=name,
+                               value_tier=tier, star_level=rng.randrange(0, 6))
+                _plan(t.id, now, actor)
+        except ComplaintKitError as exc:
+            log.warning("demo intake refused", error=str(exc))
+        done += 1
+        if progress:
+            progress(done)
+
+    planned: set[str] = set()
+
+    def _reply(number: str, text: str) -> None:
+        sms.reply(number, text)
+        _settle(worker, sms)
+        for t in kit.tickets(msisdn=number, state=TicketState.ACCEPTED):
+            if t.id not in planned:  # a follow-up the customer's reply turned into a complaint
+                _plan(t.id, clock.now(), back)
+
+    def _plan(ticket_id: str, now: datetime, actor: Actor) -> None:
+        planned.add(ticket_id)
+        t = kit.ticket(ticket_id)
+        neglected = rng.random() < 0.1  # some tickets are left to run overdue
+        speed = rng.uniform(1, 16) * (5 if neglected else 1)
+        if t.state is TicketState.ACCEPTED:
+            if rng.random() < 0.5:
+                at(now + timedelta(minutes=rng.uniform(5, 60)), lambda: _act(kit.handle, ticket_id, back))
+            else:
+                dept = rng.choice([d.code for d in standard.departments if d.level in ("province", "city", "second_line")])
+                at(now + timedelta(minutes=rng.uniform(10, 90)), lambda: _act(kit.dispatch, ticket_id, dept, back, reason="按派单规范"))
+        at(now + timedelta(hours=speed), lambda: _finish(ticket_id))
+
+    def _finish(ticket_id: str) -> None:
+        t = kit.ticket(ticket_id)
+        handler = dept_actor.get(t.department, back)
+        if t.state is TicketState.ACCEPTED:
+            _act(kit.handle, ticket_id, back)
+        _act(kit.record, ticket_id, handler, verification="已核实客户反映情况属实")
+        _act(kit.reply, ticket_id, handler, result="问题已处理，已向客户解释")
+        visit = clock.now() + timedelta(hours=rng.uniform(1, 8))
+        at(visit, lambda: _visit(ticket_id))
+
+    def _visit(ticket_id: str) -> None:
+        _act(kit.return_visit, ticket_id, back)
+        _act(kit.record, ticket_id, back, contact_attempt=True,
+             satisfaction=rng.choices(["满意", "基本满意", "不满意"], weights=[70, 22, 8])[0])
+        _act(kit.archive, ticket_id, back, reason="回访完成")
+
+    def _act(command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except ComplaintKitError as exc:
+            log.warning("demo action refused", error=str(exc))
+
+    # complaints arrive mostly in the day, over `days` days
+    for i in range(tickets):
+        day = rng.randrange(days)
+        hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 7, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2, 1])[0]
+        at(start + timedelta(days=day, hours=hour - start.hour, minutes=rng.uniform(0, 59)),
+           lambda i=i: intake(i))
+
+    while queue:
+        moment, _, action = heapq.heappop(queue)
+        if moment > clock.now():
+            clock.advance_to(moment)
+        action()
+        _settle(worker, sms)
+    clock.advance(days=7)  # let the last return visits, follow-up windows and limits run out
+    _settle(worker, sms)
+
+    with kit.store.read() as tx:
+        all_tickets = tx.find_tickets()
+        inbound = tx.inbound()
+        messages = tx.messages()
+    for row in inbound:
+        replies[row["outcome"]] += 1
+    by_state = Counter(t.state.value for t in all_tickets)
+    archived = [t for t in all_tickets if t.state is TicketState.ARCHIVED and t.kind.value == "normal"]
+    hours = [(t.updated_at - t.created_at).total_seconds() / 3600 for t in archived]
+    return DemoResult(
+        tickets=len(all_tickets),
+        by_state=dict(sorted(by_state.items())),
+        overdue=sum(1 for t in all_tickets if any(m.value == "overdue" for m in t.markers)),
+        archived=by_state.get("archived", 0),
+        average_handling_hours=sum(hours) / len(hours) if hours else 0.0,
+        follow_ups=sum(1 for t in all_tickets if t.problem_type),
+        replies=dict(replies),
+        sms_sent=sum(1 for m in messages if m["channel"] == "sms" and m["state"] == "completed"),
+        messages_failed=sum(1 for m in messages if m["state"] == "failed"),
+        virtual_days=(clock.now() - start).total_seconds() / 86400,
+    )
+
+
+def _settle(worker: Worker, sms: Sms) -> None:
+    """Let the worker deliver and receive until nothing moves."""
+    for _ in range(50):
+        fired, received, sent = worker.run_once()
+        if not (fired or received or sent):
+            break
+
+
+class WaitingTransport:
+    """Wraps a real SMS transport so the demo can wait for a customer's SMS to come back.
+
+    Over real SMPP a reply injected at the SMSC arrives a moment later on the bind; the virtual
+    clock must not move on before the worker has seen it.
+    """
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self._buffer: list[Any] = []
+
+    def send_many(self, requests: Any) -> Any:
+        return self.transport.send_many(requests)
+
+    def drain_inbound(self) -> list[Any]:
+        out = self._buffer + self.transport.drain_inbound()
+        self._buffer = []
+        return out
+
+    def wait_for_inbound(self, kind: type, timeout: float = 10.0) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._buffer.extend(self.transport.drain_inbound())
+            if any(isinstance(x, kind) for x in self._buffer):
+                return True
+            time.sleep(0.005)
+        return False
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def _known(standard: Any, code: str) -> bool:
+    try:
+        standard.category(code)
+    except ComplaintKitError:
+        return False
+    return True
+
+
+def _duration(text: str) -> Any:
+    from complaintkit.calendar import Duration
+
+    return Duration.parse(text)
