@@ -53,6 +53,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from complaintkit.errors import ComplaintKitError
+
 __all__ = [
     "CalendarError",
     "DayOverride",
@@ -74,7 +76,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIDNIGHT = time(0)
 
 
-class CalendarError(ValueError):
+class CalendarError(ComplaintKitError, ValueError):
     """A calendar, a duration or a time given to the calendar is not usable."""
 
 

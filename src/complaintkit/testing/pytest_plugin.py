@@ -54,14 +54,13 @@ def ck_kit(ck_db_url: str, ck_clock: VirtualClock, ck_boss: FakeBoss) -> Iterato
     from complaintkit.plugins import Plugins
     from complaintkit.store import Store
 
-    class _Boss:
-        @staticmethod
-        def complaintkit_boss_client(settings: Any) -> Any:
-            return ck_boss
-
     from complaintkit.plugins import hookimpl
 
-    _Boss.complaintkit_boss_client = hookimpl(tryfirst=True)(_Boss.complaintkit_boss_client)  # type: ignore[method-assign]
+    class _Boss:
+        @hookimpl(tryfirst=True)
+        def complaintkit_boss_client(self, settings: Any) -> Any:
+            return ck_boss
+
     kit = ComplaintKit(Store.open(ck_db_url), plugins=Plugins.discover(extra=(_Boss(),)), clock=ck_clock)
     yield kit
     kit.close()
