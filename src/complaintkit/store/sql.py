@@ -361,13 +361,14 @@ class Transaction:
         return added
 
     def _insert_ignoring_duplicate(self, table: Any, row: dict[str, Any], key: str) -> bool:
+        """Insert unless ``key`` exists; True if inserted. RETURNING tells, where rowcount may not."""
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-            result = self.conn.execute(pg_insert(table).values(row).on_conflict_do_nothing(index_elements=[key]))
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-            result = self.conn.execute(sqlite_insert(table).values(row).on_conflict_do_nothing(index_elements=[key]))
-        return bool(result.rowcount)
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = (dialect_insert(table).values(row).on_conflict_do_nothing(index_elements=[key])
+                     .returning(table.c[key]))
+        return self.conn.execute(statement).first() is not None
 
     def claim_messages(self, channel: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedMessage]:
         """Messages due for an attempt, leased to this worker until ``now + lease``.
