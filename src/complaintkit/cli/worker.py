@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from typing import Any
 
 import click
@@ -51,4 +52,5 @@ def plugins() -> None:
     for info in Plugins.discover().info():
         table.add_row(info.name, info.distribution, info.version, ", ".join(h.removeprefix("complaintkit_")
                                                                              for h in info.hooks))
-    Console().print(table)
+    # piped output (scripts, tests) gets whole lines, not a table folded at 80 columns
+    Console(width=None if sys.stdout.isatty() else 200).print(table)

@@ -1,0 +1,123 @@
+"""N3 (masked logs) and the command line: demo, worker, bench intake."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from click.testing import CliRunner
+
+from complaintkit.cli import cli
+from complaintkit.logging import mask_pii, mask_text
+from complaintkit.model import Msisdn
+
+UNMASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def test_N3_mask_numbers_id_cards_and_names() -> None:
+    event = {
+        "event": "customer 13812345678 called about +86 139-1234-5678",
+        "id_card": "110101199003071234",
+        "name": "张三丰",
+        "nested": {"numbers": ["15012345678", 13912345678], "customer_name": "李四"},
+        "count": 42,
+    }
+    masked = mask_pii(None, "info", dict(event))
+    text = json.dumps(masked, ensure_ascii=False)
+    assert "138****5678" in text and "139****5678" in text and "150****5678" in text
+    assert "110101********1234" not in text and "19900307" not in text
+    assert masked["name"] == "张**" and masked["nested"]["customer_name"] == "李*"
+    assert not UNMASKED_MOBILE.search(text)
+    assert masked["count"] == 42
+
+
+def test_N3_id_card_with_x_and_text_without_numbers() -> None:
+    assert "11010119900307123X" not in mask_text("身份证 11010119900307123X")
+    assert mask_text("工单 CK20260302AB 已处理") == "工单 CK20260302AB 已处理"
+
+
+def test_A1_msisdn_forms() -> None:
+    assert Msisdn.parse("+86 138 1234 5678").digits == "13812345678"
+    assert Msisdn.parse("0086-13812345678").digits == "13812345678"
+    assert Msisdn.parse("13812345678").masked() == "138****5678"
+
+
+def test_N3_demo_logs_hold_no_unmasked_number(tmp_path: Path) -> None:
+    """The demo at debug level logs every ticket change and SMS: none may show a number."""
+    result = CliRunner().invoke(
+        cli, ["demo", "--tickets", "40", "--days", "3", "--fake-sms", "--log-level", "debug",
+              "--no-progress", "--db", f"sqlite:///{tmp_path / 'demo.db'}"])
+    assert result.exit_code == 0, result.output + result.stderr
+    logs = result.stderr
+    assert "ticket changed" in logs and "inbound sms" in logs  # it did log, at length
+    assert not UNMASKED_MOBILE.search(logs), UNMASKED_MOBILE.search(logs)
+    assert "****" in logs
+    structlog.reset_defaults()
+
+
+def test_demo_prints_the_summary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "--tickets", "60", "--days", "5", "--seed", "3", "--fake-sms", "--no-progress"],
+        terminal_width=120)
+    assert result.exit_code == 0, result.output + result.stderr
+    out = result.stdout
+    for row in ("tickets", "archived", "overdue (marked)", "average handling time", "online follow-ups",
+                "SMS sent"):
+        assert row in out, out
+    assert re.search(r"tickets\s+│\s+60\b", out), out
+    structlog.reset_defaults()
+
+
+def test_demo_is_deterministic(tmp_path: Path) -> None:
+    runs = [CliRunner().invoke(
+        cli, ["demo", "--tickets", "30", "--days", "2", "--seed", "11", "--fake-sms", "--no-progress"],
+        terminal_width=120).stdout.splitlines()[1:] for _ in range(2)]
+    assert runs[0] == runs[1]
+    structlog.reset_defaults()
+
+
+def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    exe = Path(sys.executable).with_name("complaintkit")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "complaintkit.cli"]
+    proc = subprocess.Popen([*command, "worker", "--db", db, "--idle", "0.1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 30
+        assert proc.stderr is not None
+        line = ""
+        while time.monotonic() < deadline and "worker started" not in line:
+            line = proc.stderr.readline()
+        assert "worker started" in line
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "received SIGTERM" in err and "worker stopped" in err
+
+
+def test_bench_intake_ends_with_one_json_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["bench", "intake", "--tickets", "30", "--pg", ""])
+    assert result.exit_code == 0, result.output + result.stderr
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["benchmark"] == "intake"
+    assert {"sqlite_kit_per_s", "sqlite_raw_per_s", "sqlite_ratio"} <= figures.keys()
+    structlog.reset_defaults()
+
+
+@pytest.mark.parametrize("argv", [["demo", "--smsc", "nohost"], ["demo", "--tickets", "x"]])
+def test_bad_cli_input_is_a_message_not_a_traceback(argv: list[str]) -> None:
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output + result.stderr
