@@ -245,6 +245,8 @@ class LocalSmsc:
     def inject_deliver(self, sm: P.ShortMessage | bytes) -> None:
         """Send any deliver_sm body (malformed ones too) to the bound ESME."""
         conn = self._session()
+        if conn is None and self.wait_bound(5.0):
+            conn = self._session()
         if conn is None:
             raise RuntimeError("no ESME is bound to the local SMSC")
         body = sm if isinstance(sm, bytes) else sm.encode()
@@ -329,10 +331,11 @@ class LocalSmsc:
             system_id, password = _bind_credentials(pdu.body)
             if self.password and password != self.password:
                 status = 0x0E  # ESME_RINVPASWD
+            if status == P.ESME_ROK:
+                conn.bound = True  # before the resp: the ESME may inject as soon as it is bound
             conn.send(P.Pdu(cid | P.RESP, status, pdu.sequence,
                             P.c_string(self.system_id, 16)).encode())
             if status == P.ESME_ROK:
-                conn.bound = True
                 with self._lock:
                     self.binds += 1
                 log.info("smsc.bound", system_id=system_id, connection=conn.number)
