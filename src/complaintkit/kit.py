@@ -15,9 +15,16 @@ from typing import Any
 
 import structlog
 
-from complaintkit.calendar import WorkCalendar, parse_hours
+from complaintkit.calendar import CalendarError, DayOverride, WorkCalendar, parse_hours
 from complaintkit.clock import Clock, SystemClock
-from complaintkit.errors import ConcurrentChange, InvalidInput, TicketNotFound
+from complaintkit.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    PluginError,
+    RuleRefused,
+    StandardInvalid,
+    TicketNotFound,
+)
 from complaintkit.model import (
     Actor,
     Channel,
@@ -33,7 +40,8 @@ from complaintkit.model import (
     Urgency,
 )
 from complaintkit.plugins import Plugins
-from complaintkit.rules import Context, follow_up, lifecycle
+from complaintkit import deadlines as deadlines_view
+from complaintkit.rules import Context, follow_up, lifecycle, time_limits
 from complaintkit.standard import Standard
 from complaintkit.store import Store, Transaction
 from complaintkit.transports import DeliveryReceipt, InboundSms
@@ -80,11 +88,44 @@ class ComplaintKit:
         return cls(Store.open(url), **options)
 
     def _calendar(self) -> WorkCalendar:
-        overrides = list(self.standard.calendar_overrides)
-        for answer in self.plugins.call_all("complaintkit_calendar_overrides", standard=self.standard):
-            overrides.extend(answer)
-        hours = parse_hours(self.standard.settings.working_hours) if self.standard.settings.working_hours else None
-        return WorkCalendar.chinese(hours=hours, overrides=overrides)
+        """The working calendar: the standard's ``calendar.toml``, then every plugin's overrides.
+
+        A bad override is refused at start-up naming where it came from: the standard's file
+        (:class:`StandardInvalid`) or the plugin (:class:`PluginError`)."""
+        hook = "complaintkit_calendar_overrides"
+        where = self.standard.source or self.standard.name
+        sources: list[tuple[str, list[Any]]] = [("", list(self.standard.calendar_overrides))]
+        for impl in reversed(getattr(self.plugins.pm.hook, hook).get_hookimpls()):
+            answer = self.plugins._call(impl, hook, {"standard": self.standard})
+            if answer is None:
+                continue
+            if isinstance(answer, (str, bytes)) or not isinstance(answer, Iterable):
+                raise PluginError(impl.plugin_name, hook, f"must return a list of DayOverride values, not {answer!r}")
+            items = list(answer)
+            for i, item in enumerate(items):
+                if not isinstance(item, DayOverride):
+                    raise PluginError(impl.plugin_name, hook, f"item [{i}] is {item!r}, not a DayOverride "
+                                      "(build it with DayOverride.parse('2027-01-01=off'))")
+            sources.append((impl.plugin_name, items))
+        try:
+            hours = parse_hours(self.standard.settings.working_hours) if self.standard.settings.working_hours else None
+        except CalendarError as exc:
+            raise StandardInvalid(where, [f"standard.toml: $.settings.working_hours: {exc}"]) from exc
+        try:
+            return WorkCalendar.chinese(hours=hours, overrides=[o for _, items in sources for o in items])
+        except CalendarError as exc:
+            blamed = []
+            for name, items in sources:
+                try:
+                    WorkCalendar.chinese(hours=hours, overrides=items, years=range(2024, 2025))
+                except CalendarError as own:
+                    blamed.append((name, own))
+            for name, own in blamed:
+                if not name:
+                    raise StandardInvalid(where, [f"calendar.toml: $.day: {own}"]) from exc
+                raise PluginError(name, hook, str(own)) from exc
+            names = ", ".join(n or f"calendar.toml of {where}" for n, items in sources if items)
+            raise PluginError(names, hook, f"{exc} (overrides given by: {names})") from exc
 
     def context(self, actor: Actor | None = None) -> Context:
         return Context(self.standard, self.calendar, self.clock.now(), actor or Actor.system())
@@ -163,6 +204,41 @@ class ComplaintKit:
 
     def archive(self, ticket_id: str, actor: Actor, *, reason: str = "") -> Ticket:
         return self.command(ticket_id, actor, lambda t, c: lifecycle.archive(t, c, reason=reason))
+
+    # -- time limits: pausing, re-computation (docs/time-limits.md) ------------------------------
+
+    def pause(self, ticket_id: str, actor: Actor, reason: str) -> Ticket:
+        """Stop the ticket's clock while waiting on the customer (SPEC C5). Refused with
+        :class:`RuleRefused` when the standard's ``settings.pause_while_waiting`` is off."""
+        return self.command(ticket_id, actor, lambda t, c: time_limits.pause(t, c, reason=reason))
+
+    def resume(self, ticket_id: str, actor: Actor, reason: str = "") -> Ticket:
+        """Start the clock again; due times move on by the paused time (docs/time-limits.md)."""
+        for attempt in range(3):
+            try:
+                with self.store.transaction() as tx:
+                    ctx = self.context(actor)
+                    ticket = tx.load_ticket(ticket_id)
+                    paused = next((e for e in reversed(tx.events(ticket_id)) if e.kind == "pause"), None)
+                    if paused is None:
+                        raise RuleRefused(ticket_id, "the clock is not paused")
+                    decision = time_limits.resume(ticket, ctx, paused=paused, reason=reason)
+                    stored = self._write(tx, decision, new=False, now=ctx.now)
+            except ConcurrentChange:
+                if attempt == 2:
+                    raise
+                continue
+            self._after(stored, decision)
+            return stored
+        raise AssertionError("unreachable")
+
+    def reclassify(self, ticket_id: str, category: str, actor: Actor, reason: str) -> Ticket:
+        """Change the category; limits are looked up again and running deadlines re-computed."""
+        return self.command(ticket_id, actor, lambda t, c: lifecycle.reclassify(t, category, c, reason=reason))
+
+    def reactivate(self, ticket_id: str, actor: Actor, reason: str) -> Ticket:
+        """REPLIED / RETURN_VISIT → IN_HANDLING; the reply and handling stages start again."""
+        return self.command(ticket_id, actor, lambda t, c: lifecycle.reactivate(t, c, reason=reason))
 
     def command(self, ticket_id: str, actor: Actor, rule: Rule, *, attempts: int = 3) -> Ticket:
         """Run ``rule`` on the ticket in one transaction; re-run it if the ticket changed meanwhile."""
@@ -290,6 +366,35 @@ class ComplaintKit:
     def tickets(self, **filters: Any) -> list[Ticket]:
         with self.store.read() as tx:
             return tx.find_tickets(**filters)
+
+    # -- time limits' read side (complaintkit.deadlines, complaintkit.reports) -----------------------
+
+    def deadlines(self, ticket_id: str, *, now: datetime | None = None) -> list[deadlines_view.DeadlineView]:
+        """Every deadline of the ticket with its state and internal-target state at ``now``."""
+        return deadlines_view.ticket_deadlines(self.ticket(ticket_id), self.standard, now or self.clock.now())
+
+    def queue(self, department: str, *, now: datetime | None = None) -> list[deadlines_view.QueueEntry]:
+        """The department's open tickets, most urgent first (overdue, major/repeat, due time)."""
+        return deadlines_view.department_queue(self._open_tickets(), department, self.standard,
+                                               now or self.clock.now())
+
+    def send_daily_digest(self, now: datetime | None = None) -> int:
+        """Queue one e-mail per department listing its overdue and near-overdue tickets.
+
+        Run it once each morning (the worker's schedule or cron, e.g. 08:30): the key is per
+        department per local day, so a second run the same day queues nothing. Returns how many
+        e-mails were newly queued."""
+        moment = now or self.clock.now()
+        messages = deadlines_view.digest_messages(self._open_tickets(), self.standard, moment,
+                                                  tz=self.calendar.tz)
+        with self.store.transaction() as tx:
+            added = tx.add_messages(messages, moment)
+        log.info("daily digest", departments=len(messages), queued=added)
+        return added
+
+    def _open_tickets(self) -> list[Ticket]:
+        with self.store.read() as tx:
+            return [t for s in deadlines_view.OPEN_STATES for t in tx.find_tickets(state=s)]
 
     # -- the one write path --------------------------------------------------------------------------
 

@@ -160,7 +160,10 @@ def forward(ticket: Ticket, department: str, ctx: Context, *, reason: str) -> De
     changed, event = _transition(ticket, "forward", ctx, reason=reason, from_department=ticket.department,
                                  department=department)
     changed = attrs.evolve(changed, department=department, handler=f"dept:{department}")
-    return Decision(changed, (event,))
+    # the handling stage restarts for the new department; the customer-facing limits run on
+    changed, timers, cancel, recomputed = time_limits.restart(changed, ("handling",), ctx, cause="forward",
+                                                               reason=reason)
+    return Decision(changed, (event, *recomputed), tuple(timers), tuple(cancel))
 
 
 def warm_transfer(ticket: Ticket, to: str, ctx: Context, *, notes: str) -> Decision:
@@ -228,7 +231,7 @@ def pending_timer_names(ticket: Ticket) -> Sequence[str]:
     """Every timer an archived ticket must not leave behind."""
     names = []
     for d in ticket.deadlines:
-        names += [f"near:{d.name}", f"overdue:{d.name}"]
+        names += time_limits.timer_names(d.name)
     return names
 
 
@@ -248,7 +251,7 @@ def fire_timer(ticket: Ticket, timer: Timer, ctx: Context) -> Decision:
     """Route a due timer to the rule that owns it."""
     from complaintkit.rules import follow_up
 
-    if timer.name.startswith(("near:", "overdue:")):
+    if timer.name.startswith(("near:", "overdue:", "internal:")):
         if not ticket.is_open:
             return Decision(ticket)
         changed, events, messages = time_limits.on_timer(ticket, timer, ctx)
@@ -256,3 +259,40 @@ def fire_timer(ticket: Ticket, timer: Timer, ctx: Context) -> Decision:
     if timer.name.startswith("follow_up"):
         return follow_up.on_timer(ticket, timer, ctx)
     raise RuleRefused(ticket.id, f"no rule handles timer {timer.name!r}")
+
+
+def reclassify(ticket: Ticket, category: str, ctx: Context, *, reason: str) -> Decision:
+    """Change the complaint category: the limits are looked up again and every deadline still
+    running is re-computed from its original start (``deadlines_recomputed``, old and new due
+    times). The urgency follows the new category's default when the ticket had inherited the old
+    category's; an urgency given explicitly (or raised by the major marker) is kept."""
+    if not ticket.is_open:
+        raise RuleRefused(ticket.id, f"cannot reclassify a ticket in state {ticket.state.value!r}")
+    if not reason.strip():
+        raise InvalidInput("reason", "reclassifying needs a reason")
+    new_category = ctx.standard.category(category)
+    if category == ticket.category:
+        raise RuleRefused(ticket.id, f"already in category {category!r}")
+    old_default = ctx.standard.category(ticket.category).urgency if ticket.category else None
+    urgency = ticket.urgency
+    if ticket.urgency is old_default and Marker.MAJOR not in ticket.markers:
+        urgency = new_category.urgency
+    event = Event(ticket.id, ctx.now, ctx.actor.id, "reclassify", reason=reason,
+                  from_state=ticket.state, to_state=ticket.state,
+                  data={"from_category": ticket.category, "category": category,
+                        "from_urgency": ticket.urgency.value, "urgency": urgency.value})
+    changed = attrs.evolve(ticket, category=category, urgency=urgency, updated_at=ctx.now)
+    changed, timers, cancel, recomputed = time_limits.recompute(changed, ctx, cause="reclassify", reason=reason)
+    return Decision(changed, (event, *recomputed), tuple(timers), tuple(cancel))
+
+
+def reactivate(ticket: Ticket, ctx: Context, *, reason: str) -> Decision:
+    """Re-activate a replied ticket (REPLIED / RETURN_VISIT → IN_HANDLING): the customer's problem
+    is handled again. The reply and handling stages start again from now, the return-visit
+    deadline is cancelled (it starts again at the next reply); the total keeps running."""
+    if not reason.strip():
+        raise InvalidInput("reason", "re-activating needs a reason")
+    changed, event = _transition(ticket, "reactivate", ctx, reason=reason)
+    changed, timers, cancel, recomputed = time_limits.restart(
+        changed, ("reply", "handling"), ctx, cause="reactivate", reason=reason, cancel_stages=("return_visit",))
+    return Decision(changed, (event, *recomputed), tuple(timers), tuple(cancel))

@@ -2,8 +2,14 @@
 
 Each running deadline has two durable timers, ``near:<name>`` and ``overdue:<name>``. When one
 fires, the ticket gets the near-overdue / overdue marker and a reminder goes to the handler's
-department through the outbox (C3). A deadline is *met* when its stage's action happens; meeting
-it cancels its timers.
+department through the outbox (C3). A deadline with an internal target (C4) has a third timer,
+``internal:<name>``: passing it records an ``internal_target_missed`` event and nothing else (no
+marker, no message — it is the operator's own stricter target, not the customer's). A deadline is
+*met* when its stage's action happens; meeting it cancels its timers.
+
+Pausing (C5), re-computation (transfer/forward, reclassification, re-activation) and the rules
+for each are described in ``docs/time-limits.md``; every re-computation is one
+``deadlines_recomputed`` event whose data keeps the old and the new due times.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from typing import Any
 import attrs
 
 from complaintkit.calendar import Duration
+from complaintkit.errors import InvalidInput, RuleRefused
 from complaintkit.model import (
     Deadline,
     DeadlineState,
+    Decision,
     Event,
     Marker,
     MessageChannel,
@@ -27,6 +35,11 @@ from complaintkit.model import (
     Timer,
 )
 from complaintkit.rules import Context
+
+#: states of a deadline whose clock has not been stopped by its stage's action
+OPEN_STATES = (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE, DeadlineState.PAUSED)
+#: states of a deadline whose clock is running (timers pending)
+RUNNING_STATES = (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE)
 
 #: which stage's deadline an action meets
 MET_BY = {
@@ -92,7 +105,14 @@ def timers_for(ticket_id: str, deadline: Deadline, ctx: Context) -> list[Timer]:
     timers = [Timer(ticket_id, f"overdue:{deadline.name}", deadline.due_at)]
     if near is not None:
         timers.insert(0, Timer(ticket_id, f"near:{deadline.name}", near))
+    if deadline.internal_due_at is not None:
+        timers.append(Timer(ticket_id, f"internal:{deadline.name}", deadline.internal_due_at))
     return timers
+
+
+def timer_names(name: str) -> list[str]:
+    """Every timer a deadline may have pending."""
+    return [f"near:{name}", f"overdue:{name}", f"internal:{name}"]
 
 
 def near_overdue_at(deadline: Deadline, ctx: Context) -> datetime | None:
@@ -119,9 +139,9 @@ def meet(ticket: Ticket, action: str, ctx: Context) -> tuple[Ticket, list[str], 
     met: dict[str, Any] = {}
     deadlines = []
     for d in ticket.deadlines:
-        if d.name in names and d.state in (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE):
+        if d.name in names and d.state in OPEN_STATES:
             deadlines.append(attrs.evolve(d, state=DeadlineState.MET, met_at=ctx.now))
-            cancel += [f"near:{d.name}", f"overdue:{d.name}"]
+            cancel += timer_names(d.name)
             met[d.name] = {"late": ctx.now > d.due_at}
         else:
             deadlines.append(d)
@@ -139,11 +159,19 @@ def annotate(event: Event, *, started: dict[str, Any] | None = None, met: dict[s
 
 
 def on_timer(ticket: Ticket, timer: Timer, ctx: Context) -> tuple[Ticket, list[Event], list[OutgoingMessage]]:
-    """A ``near:`` or ``overdue:`` timer fired: mark the ticket and remind its department (C3)."""
+    """A ``near:`` or ``overdue:`` timer fired: mark the ticket and remind its department (C3).
+
+    An ``internal:`` timer records that the internal target (C4) was missed, and nothing else."""
     kind, _, name = timer.name.partition(":")
     deadline = ticket.deadline(name)
     if deadline is None or deadline.state in (DeadlineState.MET, DeadlineState.CANCELLED, DeadlineState.PAUSED):
         return ticket, [], []
+    if kind == "internal":
+        if deadline.internal_due_at is None or timer.due_at != deadline.internal_due_at:
+            return ticket, [], []  # a target re-computed since the timer was set
+        return ticket, [Event(ticket.id, ctx.now, ctx.actor.id, "internal_target_missed",
+                              data={"deadline": name, "internal_due_at": deadline.internal_due_at.isoformat(),
+                                    "due_at": deadline.due_at.isoformat()})], []
     if kind == "near":
         if deadline.state is not DeadlineState.RUNNING:
             return ticket, [], []
@@ -174,3 +202,225 @@ def on_timer(ticket: Ticket, timer: Timer, ctx: Context) -> tuple[Ticket, list[E
             )
         )
     return changed, [event], messages
+
+
+# -- re-computation (transfer/forward, reclassification, re-activation) -------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _rearm(ticket_id: str, old: Deadline | None, new: Deadline, ctx: Context, *,
+           fresh: bool, since: datetime | None = None) -> tuple[Deadline, list[Timer]]:
+    """The state and timers of a re-computed deadline.
+
+    ``fresh``: the stage starts again now: running, every timer set. Otherwise the deadline keeps
+    what already happened to it: it stays overdue if its new due time has passed too, stays
+    near-overdue if the new near moment has passed, else it runs again — and only the timers not
+    yet consumed are set (so a reminder is not sent twice for the same passage). A timer whose
+    moment is already past fires on the worker's next pass. ``since`` is the moment up to which
+    timers were consumed (now; the pause moment for a resume).
+    """
+    if new.state is DeadlineState.PAUSED:
+        return new, []
+    if fresh or old is None:
+        running = attrs.evolve(new, state=DeadlineState.RUNNING, met_at=None)
+        return running, timers_for(ticket_id, running, ctx)
+    since = since or ctx.now
+    near = near_overdue_at(new, ctx)
+    was = old.state
+    if was is DeadlineState.OVERDUE and new.due_at <= since:
+        state = DeadlineState.OVERDUE
+    elif was in (DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE) and near is not None and near <= since:
+        state = DeadlineState.NEAR_OVERDUE
+    else:
+        state = DeadlineState.RUNNING
+    changed = attrs.evolve(new, state=state)
+    timers: list[Timer] = []
+    if state is DeadlineState.RUNNING and near is not None:
+        timers.append(Timer(ticket_id, f"near:{new.name}", near))
+    if state is not DeadlineState.OVERDUE:
+        timers.append(Timer(ticket_id, f"overdue:{new.name}", new.due_at))
+    if new.internal_due_at is not None and (
+        new.internal_due_at > since or old.internal_due_at is None or old.internal_due_at > since
+    ):
+        timers.append(Timer(ticket_id, f"internal:{new.name}", new.internal_due_at))
+    return changed, timers
+
+
+def sync_markers(ticket: Ticket) -> Ticket:
+    """Near-overdue / overdue markers after a re-computation: overdue while a deadline is overdue
+    or was met late, near-overdue while one is near-overdue."""
+    markers = ticket.markers - {Marker.NEAR_OVERDUE, Marker.OVERDUE}
+    if any(d.state is DeadlineState.OVERDUE or (d.state is DeadlineState.MET and d.met_at is not None
+                                                and d.met_at > d.due_at) for d in ticket.deadlines):
+        markers |= {Marker.OVERDUE}
+    if any(d.state is DeadlineState.NEAR_OVERDUE for d in ticket.deadlines):
+        markers |= {Marker.NEAR_OVERDUE}
+    return attrs.evolve(ticket, markers=frozenset(markers))
+
+
+def _change(old: Deadline | None, new: Deadline) -> dict[str, Any]:
+    return {
+        "old_due_at": _iso(old.due_at) if old else None,
+        "new_due_at": new.due_at.isoformat(),
+        "old_limit": old.limit if old else None,
+        "new_limit": new.limit,
+        "old_internal_due_at": _iso(old.internal_due_at) if old else None,
+        "new_internal_due_at": _iso(new.internal_due_at),
+        "old_state": old.state.value if old else None,
+        "new_state": new.state.value,
+        "started_at": new.started_at.isoformat(),
+    }
+
+
+def _recomputed(ticket: Ticket, changes: dict[str, tuple[Deadline | None, Deadline]], ctx: Context, *,
+                cause: str, fresh: bool, reason: str = "",
+                cancelled: tuple[Deadline, ...] = ()) -> tuple[Ticket, list[Timer], list[str], list[Event]]:
+    deadlines = {d.name: d for d in ticket.deadlines}
+    timers: list[Timer] = []
+    cancel: list[str] = []
+    data: dict[str, Any] = {}
+    for name, (old, new) in changes.items():
+        armed, armed_timers = _rearm(ticket.id, old, new, ctx, fresh=fresh)
+        deadlines[name] = armed
+        cancel += timer_names(name)
+        timers += armed_timers
+        data[name] = _change(old, armed)
+    for d in cancelled:
+        deadlines[d.name] = attrs.evolve(d, state=DeadlineState.CANCELLED)
+        cancel += timer_names(d.name)
+        data[d.name] = {**_change(d, d), "new_due_at": None, "new_state": DeadlineState.CANCELLED.value}
+    if not data:
+        return ticket, [], [], []
+    changed = sync_markers(attrs.evolve(ticket, deadlines=tuple(deadlines.values())))
+    event = Event(ticket.id, ctx.now, ctx.actor.id, "deadlines_recomputed", reason=reason,
+                  data={"cause": cause, "deadlines": data})
+    # a timer both cancelled and set is replaced by the store (cancel first, then set)
+    return changed, timers, [n for n in cancel if n not in {t.name for t in timers}], [event]
+
+
+def restart(ticket: Ticket, names: Iterable[str], ctx: Context, *, cause: str, reason: str = "",
+            cancel_stages: Iterable[str] = ()) -> tuple[Ticket, list[Timer], list[str], list[Event]]:
+    """Start the named stages again from now (forward: handling; re-activation: reply and
+    handling), and cancel ``cancel_stages``. Returns the ticket, the timers to set, the timers to
+    cancel and the ``deadlines_recomputed`` event (none when nothing changed)."""
+    limits, internal = limits_for(ticket, ctx)
+    changes: dict[str, tuple[Deadline | None, Deadline]] = {}
+    for name in names:
+        if name not in limits:
+            continue
+        due = ctx.calendar.add(ctx.now, duration(limits[name]))
+        target = ctx.calendar.add(ctx.now, duration(internal[name])) if name in internal else None
+        changes[name] = (ticket.deadline(name), Deadline(name, ctx.now, due, limits[name], target))
+    dropped = tuple(d for n in cancel_stages if (d := ticket.deadline(n)) is not None and d.state in OPEN_STATES)
+    return _recomputed(ticket, changes, ctx, cause=cause, fresh=True, reason=reason, cancelled=dropped)
+
+
+def recompute(ticket: Ticket, ctx: Context, *, cause: str, reason: str = "") -> tuple[Ticket, list[Timer], list[str], list[Event]]:
+    """Re-look-up the limits (after a reclassification) and re-compute every deadline whose clock
+    has not stopped from its original start. Paused deadlines are re-computed and stay paused."""
+    limits, internal = limits_for(ticket, ctx)
+    changes: dict[str, tuple[Deadline | None, Deadline]] = {}
+    for d in ticket.deadlines:
+        if d.state not in OPEN_STATES or d.name not in limits:
+            continue
+        due = ctx.calendar.add(d.started_at, duration(limits[d.name]))
+        target = ctx.calendar.add(d.started_at, duration(internal[d.name])) if d.name in internal else None
+        if due == d.due_at and target == d.internal_due_at and limits[d.name] == d.limit:
+            continue
+        changes[d.name] = (d, attrs.evolve(d, due_at=due, internal_due_at=target, limit=limits[d.name]))
+    return _recomputed(ticket, changes, ctx, cause=cause, fresh=False, reason=reason)
+
+
+# -- pausing while waiting on the customer (C5) ------------------------------------------------
+
+
+def _require_pausing(ticket: Ticket, ctx: Context) -> None:
+    if not ctx.standard.settings.pause_while_waiting:
+        raise RuleRefused(
+            ticket.id,
+            f"pausing the clock is not allowed: the standard {ctx.standard.name!r} has "
+            "settings.pause_while_waiting = false (SPEC C5; set it to true in standard.toml to allow it)",
+        )
+    if not ticket.is_open:
+        raise RuleRefused(ticket.id, f"cannot pause or resume a ticket in state {ticket.state.value!r}")
+
+
+def pause(ticket: Ticket, ctx: Context, *, reason: str) -> Decision:
+    """Stop the clock while waiting on the customer (C5): every running deadline becomes PAUSED
+    and its timers are cancelled. The ``pause`` event keeps each deadline's state before the pause,
+    which :func:`resume` restores."""
+    _require_pausing(ticket, ctx)
+    if not reason.strip():
+        raise InvalidInput("reason", "pausing the clock needs a reason (what the customer is asked for)")
+    if any(d.state is DeadlineState.PAUSED for d in ticket.deadlines):
+        raise RuleRefused(ticket.id, "the clock is already paused")
+    running = [d for d in ticket.deadlines if d.state in RUNNING_STATES]
+    if not running:
+        raise RuleRefused(ticket.id, "no deadline is running, there is nothing to pause")
+    names = {d.name for d in running}
+    deadlines = tuple(attrs.evolve(d, state=DeadlineState.PAUSED) if d.name in names else d
+                      for d in ticket.deadlines)
+    event = Event(ticket.id, ctx.now, ctx.actor.id, "pause", reason=reason,
+                  data={"paused_at": ctx.now.isoformat(),
+                        "deadlines": {d.name: {"state": d.state.value, "due_at": d.due_at.isoformat(),
+                                               "internal_due_at": _iso(d.internal_due_at)} for d in running}})
+    changed = attrs.evolve(ticket, deadlines=deadlines, updated_at=ctx.now)
+    cancel = [n for d in running for n in timer_names(d.name)]
+    return Decision(changed, (event,), (), tuple(cancel))
+
+
+def shift(moment: datetime, limit: str, paused_at: datetime, resumed_at: datetime, ctx: Context) -> datetime:
+    """``moment`` moved on by the time the clock was paused, measured like the limit is: natural
+    time for a natural-hours limit, working time (on the working calendar) for a working-hours or
+    working-days limit."""
+    if duration(limit).unit.value == "h":
+        return moment + (resumed_at - paused_at)
+    return ctx.calendar.add_working_hours(moment, ctx.calendar.working_time_between(paused_at, resumed_at))
+
+
+def resume(ticket: Ticket, ctx: Context, *, paused: Event, reason: str = "") -> Decision:
+    """Start the clock again: each paused deadline's due time (and internal target, and
+    near-overdue moment) moves on by the paused time (:func:`shift`), its state before the pause
+    comes back and its timers not yet consumed at the pause are set again. ``paused`` is the
+    ticket's latest ``pause`` event."""
+    _require_pausing(ticket, ctx)
+    if paused.kind != "pause" or paused.ticket_id != ticket.id:
+        raise RuleRefused(ticket.id, "resume needs the ticket's pause event")
+    if not any(d.state is DeadlineState.PAUSED for d in ticket.deadlines):
+        raise RuleRefused(ticket.id, "the clock is not paused")
+    paused_at = datetime.fromisoformat(paused.data["paused_at"])
+    before = paused.data.get("deadlines", {})
+    deadlines = {d.name: d for d in ticket.deadlines}
+    timers: list[Timer] = []
+    data: dict[str, Any] = {}
+    for d in ticket.deadlines:
+        if d.state is not DeadlineState.PAUSED:
+            continue
+        prior = DeadlineState(before.get(d.name, {}).get("state", DeadlineState.RUNNING.value))
+        # Every moment of the deadline moves on by the paused time; the near moment moves with
+        # them (started_at is shifted only to place it, and put back below). Compared with the
+        # resume moment, the shifted moments say what had passed at the pause moment.
+        moved = attrs.evolve(
+            d, state=prior,
+            due_at=shift(d.due_at, d.limit, paused_at, ctx.now, ctx),
+            internal_due_at=shift(d.internal_due_at, d.limit, paused_at, ctx.now, ctx) if d.internal_due_at else None,
+            started_at=shift(d.started_at, d.limit, paused_at, ctx.now, ctx),
+        )
+        armed, armed_timers = _rearm(ticket.id, moved, moved, ctx, fresh=False)
+        # started_at was shifted only to place the near moment; keep the real start
+        armed = attrs.evolve(armed, started_at=d.started_at)
+        deadlines[d.name] = armed
+        timers += armed_timers
+        data[d.name] = {"old_due_at": d.due_at.isoformat(), "new_due_at": armed.due_at.isoformat(),
+                        "old_internal_due_at": _iso(d.internal_due_at),
+                        "new_internal_due_at": _iso(armed.internal_due_at), "state": armed.state.value}
+    event = Event(ticket.id, ctx.now, ctx.actor.id, "resume", reason=reason,
+                  data={"paused_at": paused_at.isoformat(), "resumed_at": ctx.now.isoformat(),
+                        "paused_natural_seconds": (ctx.now - paused_at).total_seconds(),
+                        "paused_working_seconds": ctx.calendar.working_time_between(paused_at, ctx.now).total_seconds(),
+                        "deadlines": data})
+    changed = attrs.evolve(ticket, deadlines=tuple(deadlines.values()), updated_at=ctx.now)
+    return Decision(changed, (event,), tuple(timers))
