@@ -70,12 +70,12 @@ def test_E1_E3_department_queue_overdue_first_then_major_and_repeat_then_due_tim
 
 def test_C5_paused_ticket_shows_paused_and_goes_last_in_the_queue(ck_db_url: str) -> None:
     import attrs
+    from complaintkit_baseline import standard
 
     from complaintkit.kit import ComplaintKit
     from complaintkit.plugins import Plugins
     from complaintkit.store import Store
     from complaintkit.testing import VirtualClock
-    from complaintkit_baseline import standard
 
     std = standard()
     std = attrs.evolve(std, settings=attrs.evolve(std.settings, pause_while_waiting=True))

@@ -11,18 +11,24 @@ from typing import Any
 
 import attrs
 import pytest
+from complaintkit_baseline import DATA
+from complaintkit_baseline import standard as baseline
 
 from complaintkit import hookimpl
 from complaintkit.calendar import DayOverride
-from complaintkit.errors import IllegalTransition, PluginError, RuleRefused, StandardInvalid, UnknownCategory
+from complaintkit.errors import (
+    IllegalTransition,
+    PluginError,
+    RuleRefused,
+    StandardInvalid,
+    UnknownCategory,
+)
 from complaintkit.kit import ComplaintKit
 from complaintkit.model import Actor, DeadlineState, Marker, Role, TicketState
 from complaintkit.plugins import Plugins
 from complaintkit.standard import load_standard
 from complaintkit.store import Store
 from complaintkit.testing import VirtualClock
-from complaintkit_baseline import DATA
-from complaintkit_baseline import standard as baseline
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 DEPT = Actor("net01", Role.DEPARTMENT, "network_dept")
@@ -219,11 +225,11 @@ def test_C5_pause_and_resume_shift_natural_limits(ck_db_url: str) -> None:
     timers = pending(kit, t.id)
     assert "near:dispatch" not in timers and timers["overdue:dispatch"] == at("2026-03-02T16:00:00+08:00")
     assert timers["near:reply"] == at("2026-03-03T13:00:00+08:00")
-    resume = [e for e in kit.history(t.id) if e.kind == "resume"][0]
+    resume = next(e for e in kit.history(t.id) if e.kind == "resume")
     assert resume.data["paused_natural_seconds"] == 5 * 3600
     assert resume.data["deadlines"]["reply"]["old_due_at"] == "2026-03-03T09:00:00+08:00"
     assert resume.data["deadlines"]["reply"]["new_due_at"] == "2026-03-03T14:00:00+08:00"
-    pause = [e for e in kit.history(t.id) if e.kind == "pause"][0]
+    pause = next(e for e in kit.history(t.id) if e.kind == "pause")
     assert pause.reason == "等待客户提供详单" and pause.actor == "fd001"
     clock.advance_to(at("2026-03-02T16:00:00+08:00"))
     counts = kinds(kit, t.id)
@@ -246,7 +252,7 @@ def test_C5_working_day_limits_shift_by_paused_working_time(ck_db_url: str) -> N
     kit.resume(t.id, DEPT, "客户已回")
     # working-day limits move on by the working time paused (Fri 12–24 h + Mon 0–12 h = 1 day)
     assert kit.ticket(t.id).deadline("return_visit").due_at == at("2026-03-12T10:00:00+08:00")
-    resume = [e for e in kit.history(t.id) if e.kind == "resume"][0]
+    resume = next(e for e in kit.history(t.id) if e.kind == "resume")
     assert resume.data["paused_working_seconds"] == 24 * 3600
     assert resume.data["paused_natural_seconds"] == 72 * 3600
     kit.close()
@@ -294,7 +300,7 @@ def test_C1_reclassify_looks_limits_up_again_from_the_original_start(ck_kit: Any
         "old_limit": "48h", "new_limit": "24h",
         "old_internal_due_at": "2026-03-04T01:00:00+08:00", "new_internal_due_at": "2026-03-03T05:00:00+08:00",
         "old_state": "running", "new_state": "running", "started_at": "2026-03-02T09:00:00+08:00"}
-    rec = [e for e in ck_kit.history(t.id) if e.kind == "reclassify"][0]
+    rec = next(e for e in ck_kit.history(t.id) if e.kind == "reclassify")
     assert rec.data["from_category"] == "hotline" and rec.reason == "客户补充：室内无信号"
     # the old timers are replaced; 1 h before a 1 h limit is its start: no near-overdue reminder
     timers = pending(ck_kit, t.id)

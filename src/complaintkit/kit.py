@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from complaintkit import deadlines as deadlines_view
 from complaintkit.calendar import CalendarError, DayOverride, WorkCalendar, parse_hours
 from complaintkit.clock import Clock, SystemClock
 from complaintkit.errors import (
@@ -40,7 +41,6 @@ from complaintkit.model import (
     Urgency,
 )
 from complaintkit.plugins import Plugins
-from complaintkit import deadlines as deadlines_view
 from complaintkit.rules import Context, follow_up, lifecycle, time_limits
 from complaintkit.standard import Standard
 from complaintkit.store import Store, Transaction
@@ -120,10 +120,10 @@ class ComplaintKit:
                     WorkCalendar.chinese(hours=hours, overrides=items, years=range(2024, 2025))
                 except CalendarError as own:
                     blamed.append((name, own))
-            for name, own in blamed:
+            for name, problem in blamed:
                 if not name:
-                    raise StandardInvalid(where, [f"calendar.toml: $.day: {own}"]) from exc
-                raise PluginError(name, hook, str(own)) from exc
+                    raise StandardInvalid(where, [f"calendar.toml: $.day: {problem}"]) from exc
+                raise PluginError(name, hook, str(problem)) from exc
             names = ", ".join(n or f"calendar.toml of {where}" for n, items in sources if items)
             raise PluginError(names, hook, f"{exc} (overrides given by: {names})") from exc
 
