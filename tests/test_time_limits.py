@@ -423,3 +423,21 @@ def test_C3_daily_digest_once_per_department_per_day(ck_kit: Any, ck_clock: Any,
     ck_mail.sent.clear()
     # the next day a new digest; billing's total (48 h) is near-overdue now too
     assert ck_kit.send_daily_digest() == 3
+
+
+def test_C2_contradicting_calendar_overrides_of_two_plugins_name_both(ck_db_url: str) -> None:
+    class HolidayPlugin:
+        @hookimpl
+        def complaintkit_calendar_overrides(self, standard: Any) -> Any:
+            return [DayOverride.parse("2026-03-04=off")]
+
+    class WorkdayPlugin:
+        @hookimpl
+        def complaintkit_calendar_overrides(self, standard: Any) -> Any:
+            return [DayOverride.parse("2026-03-04=work")]
+
+    with pytest.raises(PluginError) as info:
+        ComplaintKit(Store.open(ck_db_url), plugins=Plugins.discover(extra=(HolidayPlugin(), WorkdayPlugin())),
+                     clock=VirtualClock(START))
+    assert "HolidayPlugin" in str(info.value) and "WorkdayPlugin" in str(info.value)
+    assert "conflicting overrides for 2026-03-04" in str(info.value)
