@@ -238,10 +238,13 @@ def pending_timer_names(ticket: Ticket) -> Sequence[str]:
 def _merge(first: Decision | None, second: Decision) -> Decision:
     if first is None:
         return second
+    # a timer the first step set and the second cancels is never written at all
+    cancelled = set(second.cancel_timers)
+    kept = tuple(t for t in first.set_timers if t.name not in cancelled)
     return Decision(
         second.ticket,
         first.events + second.events,
-        first.set_timers + second.set_timers,
+        kept + second.set_timers,
         first.cancel_timers + second.cancel_timers,
         first.messages + second.messages,
     )

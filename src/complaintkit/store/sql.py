@@ -115,9 +115,10 @@ class Store:
     def inserting(self) -> Iterator[Transaction]:
         """A transaction that only inserts (a new ticket with its events, timers and messages).
 
-        On PostgreSQL, BEGIN, the inserts and COMMIT travel in one pipeline: one round trip
-        instead of four. psycopg would otherwise wait for its implicit BEGIN before the first
-        insert. The caller may only insert inside (nothing is read back before the commit).
+        On PostgreSQL the rows are collected and written by ONE statement — a data-modifying
+        CTE reading each table's rows from a JSON parameter — sent in autocommit mode: a single
+        statement is atomic by itself, so the whole command is one round trip, where BEGIN,
+        three INSERTs and COMMIT would be four or five. The caller may only insert inside.
         """
         if self.dialect != "postgresql":
             with self.transaction() as tx:
@@ -127,14 +128,10 @@ class Store:
             raw = conn.connection.driver_connection
             raw.autocommit = True
             tx = Transaction(conn, self.dialect)
+            tx._buffer = {}
             try:
-                with raw.pipeline():
-                    tx._raw_cursor().execute("BEGIN")
-                    yield tx
-                    tx._raw_cursor().execute("COMMIT")
-            except BaseException:
-                raw.execute("ROLLBACK")  # after an error the pipeline skipped the COMMIT
-                raise
+                yield tx
+                tx._flush()
             finally:
                 tx._cursor = None
                 raw.autocommit = False
@@ -185,6 +182,26 @@ def _insert_sql(conn: Connection, table: Any) -> tuple[str, tuple[str, ...], boo
     return found
 
 
+@functools.lru_cache(maxsize=32)
+def _combined_insert_sql(tables: tuple[Any, ...]) -> str:
+    """One INSERT per table, chained as a data-modifying CTE; each reads a JSON array of rows."""
+    parts = []
+    for table in tables:
+        names = ", ".join(f'"{c.name}"' for c in table.columns if not (c.primary_key and c.autoincrement is True))
+        parts.append(f"INSERT INTO {table.name} ({names}) SELECT {names} "
+                     f"FROM json_populate_recordset(NULL::{table.name}, %s::json)")
+    if len(parts) == 1:
+        return parts[0]
+    ctes = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:-1]))
+    return f"WITH {ctes} {parts[-1]}"
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
 @functools.lru_cache(maxsize=128)
 def _multi_insert_sql(table: Any, count: int) -> tuple[str, tuple[str, ...]]:
     names = tuple(c.name for c in table.columns if not (c.primary_key and c.autoincrement is True))
@@ -200,6 +217,20 @@ class Transaction:
         self.conn = conn
         self.dialect = dialect
         self._cursor: Any = None
+        #: rows collected for one combined statement (see Store.inserting), by table
+        self._buffer: dict[Any, list[dict[str, Any]]] | None = None
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        tables = tuple(self._buffer)
+        sql = _combined_insert_sql(tables)
+        params = [json.dumps(self._buffer[t], default=_json_default, ensure_ascii=False) for t in tables]
+        self._buffer = None
+        try:
+            self._raw_cursor().execute(sql, params)
+        except _integrity_errors() as exc:
+            raise ConcurrentChange(f"duplicate key: {exc}") from exc
 
     def _insert_many(self, table: Any, rows: list[dict[str, Any]]) -> None:
         """Insert rows through the driver directly: the hot path of every command.
@@ -208,6 +239,9 @@ class Transaction:
         text is built once per table (and, on PostgreSQL, per row count: one multi-row INSERT is
         one query in the pipeline, where ``executemany`` would be one per row).
         """
+        if self._buffer is not None:
+            self._buffer.setdefault(table, []).extend(rows)
+            return
         cursor = self._raw_cursor()
         if self.dialect == "postgresql":
             sql, names = _multi_insert_sql(table, len(rows))
