@@ -23,7 +23,7 @@ def _pg_problem() -> str:
         import psycopg
 
         psycopg.connect(PG_BASE, connect_timeout=3).close()
-    except Exception as exc:  # any reason at all: report it
+    except Exception as exc:  # noqa: BLE001 - any reason at all is reported
         return f"PostgreSQL at {PG_BASE} is not reachable: {type(exc).__name__}: {exc}".strip()
     return ""
 

@@ -86,7 +86,7 @@ def test_N1_several_workers_share_timers_on_postgresql(pg_schema_url: str) -> No
     def run(kit: ComplaintKit) -> None:
         try:
             counts.append(kit.fire_due_timers())
-        except BaseException as exc:  # surfaced below
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(k,)) for k in kits]

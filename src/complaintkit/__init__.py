@@ -4,7 +4,7 @@ from complaintkit.plugins import hookimpl
 
 __version__ = "0.1.0"
 
-__all__ = ["ComplaintKit", "hookimpl", "__version__"]
+__all__ = ["ComplaintKit", "__version__", "hookimpl"]
 
 
 def __getattr__(name: str) -> object:

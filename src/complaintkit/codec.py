@@ -23,7 +23,7 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     elif isinstance(value, str):
         result = datetime.fromisoformat(value)
     else:
-        raise ValueError(f"expected an ISO 8601 date-time, got {value!r}")
+        raise TypeError(f"expected an ISO 8601 date-time, got {value!r}")
     if result.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone (write it as 2026-02-13T17:00+08:00)")
     return result

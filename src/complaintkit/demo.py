@@ -8,6 +8,7 @@ handled, replied, visited and archived — and a share left to run past their li
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import random
@@ -164,7 +165,7 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
         day = rng.randrange(days)
         hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 7, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2, 1])[0]
         at(start + timedelta(days=day, hours=hour - start.hour, minutes=rng.uniform(0, 59)),
-           lambda i=i: intake(i))
+           functools.partial(intake, i))
 
     while queue:
         moment, _, action = heapq.heappop(queue)

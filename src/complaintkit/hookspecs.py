@@ -41,7 +41,7 @@ def complaintkit_standard() -> Standard | None:
 
 
 @hookspec
-def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride]:
+def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride]:  # type: ignore[empty-body]
     """Add or correct days of the working calendar.
 
     Called once at start-up, after the standard is chosen, with that ``standard``. Return a list of
@@ -77,7 +77,8 @@ def complaintkit_email_transport(settings: Mapping[str, Any]) -> EmailTransport 
 def complaintkit_oa_publisher(settings: Mapping[str, Any]) -> Any | None:
     """Provide the client that publishes warnings to the OA platform (SPEC J3).
 
-    Called once when the outbox worker starts, with the ``oa`` section of the kit's settings.
+    To be called once by the warnings publisher (SPEC J) with the ``oa`` section of the kit's
+    settings; this release defines the seam and its fake (``FakeOa``) but nothing calls it yet.
     Return an object with ``publish(warning) -> str`` (the OA document id), or ``None``.
     """
 

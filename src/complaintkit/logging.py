@@ -15,8 +15,6 @@ from typing import Any
 
 import structlog
 
-from complaintkit.model import mask_number
-
 # 18-digit resident ID (last may be X) before mobile numbers: an ID contains 11-digit runs.
 _ID_CARD = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")

@@ -219,7 +219,7 @@ class Ticket:
     department: str = ""
     markers: frozenset[Marker] = frozenset()
     deadlines: tuple[Deadline, ...] = ()
-    record: HandlingRecord = HandlingRecord()
+    record: HandlingRecord = attrs.field(factory=HandlingRecord)
     #: online follow-up: the problem type from the standard's follow-up table
     problem_type: str = ""
     #: free-form facts carried with the ticket (warm-transfer notes, province extras)

@@ -108,7 +108,7 @@ class Outbox:
                         for c in claimed]
         try:
             results = transport.send_many(requests)
-        except Exception as exc:  # a broken connection must not lose the batch: all retry
+        except Exception as exc:  # noqa: BLE001 - whatever broke, the batch is retried, never lost
             log.error("transport failed", channel=channel.value, error=str(exc))
             return {r.key: SendResult(r.key, SendOutcome.RETRY, detail=f"{type(exc).__name__}: {exc}") for r in requests}
         return {r.key: r for r in results}

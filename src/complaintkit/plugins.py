@@ -139,4 +139,5 @@ def _register(pm: pluggy.PluginManager, plugin: Any, name: str, dist: Any) -> No
     except (pluggy.PluginValidationError, ValueError) as exc:
         raise PluginError(name, "(register)", str(exc)) from exc
     if dist is not None:
-        pm._plugin_distinfo.append((plugin, pluggy._manager.DistFacade(dist)))  # what load_setuptools_entrypoints does
+        # what pluggy's load_setuptools_entrypoints records, so list_plugin_distinfo() knows versions
+        pm._plugin_distinfo.append((plugin, pluggy._manager.DistFacade(dist)))  # type: ignore[arg-type]

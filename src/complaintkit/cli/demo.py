@@ -104,7 +104,7 @@ def _sms(stack: contextlib.ExitStack, plugins: Any, smsc: str | None, system_id:
             host, _, port = smsc.rpartition(":")
             if not host or not port.isdigit():
                 raise click.BadParameter(f"{smsc!r}: expected HOST:PORT", param_hint="--smsc")
-            settings = {"host": host, "port": int(port), "system_id": system_id or os.environ.get(
+            settings: dict[str, Any] | None = {"host": host, "port": int(port), "system_id": system_id or os.environ.get(
                 "COMPLAINTKIT_SMPP_SYSTEM_ID", ""), "password": password or os.environ.get("COMPLAINTKIT_SMPP_PASSWORD", "")}
             local = None
         else:

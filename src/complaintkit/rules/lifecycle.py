@@ -16,6 +16,7 @@ Every change is an :class:`~complaintkit.model.Event` with actor, time and reaso
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -62,7 +63,7 @@ def allowed_actions(state: TicketState) -> list[str]:
     return sorted(action for (s, action) in TRANSITIONS if s is state)
 
 
-def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "", **data: object) -> tuple[Ticket, Event]:
+def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "", **data: Any) -> tuple[Ticket, Event]:
     target = TRANSITIONS.get((ticket.state, action))
     if target is None:
         raise IllegalTransition(ticket.id, ticket.state.value, action, allowed_actions(ticket.state))
@@ -188,11 +189,10 @@ def record(ticket: Ticket, ctx: Context, *, verification: str = "", contact_atte
         final_result=final_result or rec.final_result,
         satisfaction=satisfaction or rec.satisfaction,
     )
-    changed, event = _transition(
-        ticket, "record", ctx,
-        **{k: v for k, v in {"verification": verification, "contact_attempt": contact_attempt,
-                             "final_result": final_result, "satisfaction": satisfaction}.items() if v},
-    )
+    given: dict[str, Any] = {k: v for k, v in {
+        "verification": verification, "contact_attempt": contact_attempt,
+        "final_result": final_result, "satisfaction": satisfaction}.items() if v}
+    changed, event = _transition(ticket, "record", ctx, **given)
     return Decision(attrs.evolve(changed, record=rec), (event,))
 
 

@@ -75,7 +75,7 @@ class Store:
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, **engine_options: Any) -> Store:
         """Connect to ``url`` (``sqlite:///file.db``, ``sqlite://`` or ``postgresql://…``)."""
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
+        if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         if url in ("sqlite://", "sqlite:///:memory:"):
             from sqlalchemy.pool import StaticPool
@@ -125,7 +125,7 @@ class Store:
                 yield tx
             return
         with self.engine.connect() as conn:
-            raw = conn.connection.driver_connection
+            raw: Any = conn.connection.driver_connection
             raw.autocommit = True
             tx = Transaction(conn, self.dialect)
             tx._buffer = {}
@@ -229,7 +229,7 @@ class Transaction:
         self._buffer = None
         try:
             self._raw_cursor().execute(sql, params)
-        except _integrity_errors() as exc:
+        except _INTEGRITY_ERRORS as exc:
             raise ConcurrentChange(f"duplicate key: {exc}") from exc
 
     def _insert_many(self, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -293,7 +293,7 @@ class Transaction:
         stored = attrs.evolve(ticket, version=1)
         try:
             self._insert_many(schema.tickets, [_ticket_row(stored)])
-        except (IntegrityError, *_integrity_errors()) as exc:
+        except (IntegrityError, *_INTEGRITY_ERRORS) as exc:  # type: ignore[misc]
             raise ConcurrentChange(f"ticket {ticket.id} already exists") from exc
         return stored
 
@@ -511,6 +511,9 @@ def _message_row(m: OutgoingMessage, now: datetime) -> dict[str, Any]:
     }
 
 
+_INTEGRITY_ERRORS: tuple[type[Exception], ...] = _integrity_errors()
+
+
 def _ticket_row(ticket: Ticket) -> dict[str, Any]:
     return {
         "id": ticket.id,
@@ -530,4 +533,4 @@ def _ticket(data: str) -> Ticket:
     return converter.structure(json.loads(data), Ticket)
 
 
-__all__ = ["ClaimedMessage", "ClaimedTimer", "OperationalError", "Store", "Transaction", "utc", "aware"]
+__all__ = ["ClaimedMessage", "ClaimedTimer", "OperationalError", "Store", "Transaction", "aware", "utc"]

@@ -51,7 +51,8 @@ class VirtualClock:
             soonest = min(due, default=None)
             if soonest is None or soonest > target:
                 break
-            self._now = max(self._now, soonest)
+            # the store answers in UTC; keep the clock in its own zone, so events read naturally
+            self._now = max(self._now, soonest.astimezone(self._now.tzinfo))
             self._run(kits, workers)
         self._now = max(self._now, target)
         self._run(kits, workers)

@@ -51,10 +51,8 @@ def ck_db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def ck_kit(ck_db_url: str, ck_clock: VirtualClock, ck_boss: FakeBoss) -> Iterator[Any]:
     from complaintkit.kit import ComplaintKit
-    from complaintkit.plugins import Plugins
+    from complaintkit.plugins import Plugins, hookimpl
     from complaintkit.store import Store
-
-    from complaintkit.plugins import hookimpl
 
     class _Boss:
         @hookimpl(tryfirst=True)

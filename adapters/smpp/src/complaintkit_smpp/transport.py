@@ -532,9 +532,9 @@ class SmppTransport:
             self._flush()
             deadline = time.monotonic() + min(1.0, self.config.response_timeout)
             while self._sock is not None and time.monotonic() < deadline:
-                if self._selector.select(max(0.0, deadline - time.monotonic())):
-                    if self._read(stop_on=P.UNBIND | P.RESP):
-                        break
+                if self._selector.select(max(0.0, deadline - time.monotonic())) and self._read(
+                        stop_on=P.UNBIND | P.RESP):
+                    break
         except OSError:
             pass
         self._drop("closed")
