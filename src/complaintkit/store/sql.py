@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -71,6 +72,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._local = threading.local()
+        self._inserters: list[Any] = []
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, **engine_options: Any) -> Store:
@@ -103,6 +106,9 @@ class Store:
             command.upgrade(config, "head")
 
     def close(self) -> None:
+        for conn in self._inserters:
+            conn.close()
+        self._inserters.clear()
         self.engine.dispose()
 
     @contextmanager
@@ -124,17 +130,26 @@ class Store:
             with self.transaction() as tx:
                 yield tx
             return
-        with self.engine.connect() as conn:
-            raw: Any = conn.connection.driver_connection
-            raw.autocommit = True
-            tx = Transaction(conn, self.dialect)
-            tx._buffer = {}
-            try:
-                yield tx
-                tx._flush()
-            finally:
-                tx._cursor = None
-                raw.autocommit = False
+        tx = Transaction(None, self.dialect)  # type: ignore[arg-type]
+        tx._buffer = {}
+        tx._cursor = self._inserter()
+        yield tx
+        tx._flush()
+
+    def _inserter(self) -> Any:
+        """A cursor on this thread's autocommit connection for :meth:`inserting` (kept, not pooled: checking
+        a pooled connection out and flipping it to autocommit and back costs more than the
+        statement)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            import psycopg
+
+            url = self.engine.url.set(drivername="postgresql")
+            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._local.conn = conn
+            self._local.cursor = conn.cursor()
+            self._inserters.append(conn)
+        return self._local.cursor
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
@@ -183,17 +198,28 @@ def _insert_sql(conn: Connection, table: Any) -> tuple[str, tuple[str, ...], boo
 
 
 @functools.lru_cache(maxsize=32)
-def _combined_insert_sql(tables: tuple[Any, ...]) -> str:
-    """One INSERT per table, chained as a data-modifying CTE; each reads a JSON array of rows."""
+def _combined_insert_sql(tables: tuple[tuple[Any, bool], ...]) -> str:
+    """One INSERT per table, chained as a data-modifying CTE. A single row (the ticket) goes as
+    plain parameters; several rows (events, timers) as one JSON array each — one parameter, one
+    statement, whatever the count."""
     parts = []
-    for table in tables:
-        names = ", ".join(f'"{c.name}"' for c in table.columns if not (c.primary_key and c.autoincrement is True))
-        parts.append(f"INSERT INTO {table.name} ({names}) SELECT {names} "
-                     f"FROM json_populate_recordset(NULL::{table.name}, %s::json)")
+    for table, single in tables:
+        columns = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+        names = ", ".join(f'"{n}"' for n in columns)
+        if single:
+            parts.append(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['%s'] * len(columns))})")
+        else:
+            parts.append(f"INSERT INTO {table.name} ({names}) SELECT {names} "
+                         f"FROM json_populate_recordset(NULL::{table.name}, %s::json)")
     if len(parts) == 1:
         return parts[0]
     ctes = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:-1]))
     return f"WITH {ctes} {parts[-1]}"
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_columns(table: Any) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if not (c.primary_key and c.autoincrement is True))
 
 
 def _json_default(value: Any) -> str:
@@ -223,9 +249,15 @@ class Transaction:
     def _flush(self) -> None:
         if not self._buffer:
             return
-        tables = tuple(self._buffer)
-        sql = _combined_insert_sql(tables)
-        params = [json.dumps(self._buffer[t], default=_json_default, ensure_ascii=False) for t in tables]
+        shape = tuple((t, len(rows) == 1) for t, rows in self._buffer.items())
+        sql = _combined_insert_sql(shape)
+        params: list[Any] = []
+        for table, single in shape:
+            rows = self._buffer[table]
+            if single:
+                params.extend(rows[0].get(n) for n in _insert_columns(table))
+            else:
+                params.append(json.dumps(rows, default=_json_default, ensure_ascii=False))
         self._buffer = None
         try:
             self._raw_cursor().execute(sql, params)
@@ -317,7 +349,7 @@ class Transaction:
         if events:
             self._insert_many(schema.events, [
                 {"ticket_id": ev.ticket_id, "at": utc(ev.at), "actor": ev.actor, "kind": ev.kind,
-                 "data": json.dumps(converter.unstructure(ev), ensure_ascii=False)}
+                 "data": json.dumps(_event_doc(ev), ensure_ascii=False)}
                 for ev in events
             ])
 
@@ -336,7 +368,7 @@ class Transaction:
                 self.cancel_timers(ticket_id, names)
         self._insert_many(schema.timers, [
             {"ticket_id": tm.ticket_id, "name": tm.name, "due_at": utc(tm.due_at), "state": "pending",
-             "data": json.dumps(tm.data, ensure_ascii=False)}
+             "data": json.dumps(tm.data, ensure_ascii=False) if tm.data else "{}"}
             for tm in timers
         ])
 
@@ -512,6 +544,17 @@ def _message_row(m: OutgoingMessage, now: datetime) -> dict[str, Any]:
 
 
 _INTEGRITY_ERRORS: tuple[type[Exception], ...] = _integrity_errors()
+
+
+def _event_doc(ev: Event) -> dict[str, Any]:
+    """The stored form of an event, as ``converter.unstructure`` would give it — written by hand
+    because it runs for every event of every command, and an event's ``data`` is plain JSON
+    already (the rules put only text, numbers, booleans, lists and mappings in it)."""
+    return {
+        "ticket_id": ev.ticket_id, "at": ev.at.isoformat(), "actor": ev.actor, "kind": ev.kind,
+        "reason": ev.reason, "from_state": ev.from_state.value if ev.from_state else None,
+        "to_state": ev.to_state.value if ev.to_state else None, "data": ev.data,
+    }
 
 
 def _ticket_row(ticket: Ticket) -> dict[str, Any]:
