@@ -121,3 +121,15 @@ def test_bad_cli_input_is_a_message_not_a_traceback(argv: list[str]) -> None:
     result = CliRunner().invoke(cli, argv)
     assert result.exit_code == 2
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_worker_settings_file_is_checked(tmp_path: Path) -> None:
+    from complaintkit.cli.worker import load_settings
+
+    good = tmp_path / "ok.toml"
+    good.write_text('[sms]\nhost = "smsc.example"\nport = 2775\n', encoding="utf-8")
+    assert load_settings(str(good)) == {"sms": {"host": "smsc.example", "port": 2775}}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('sms = "smpp"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["worker", "--db", f"sqlite:///{tmp_path / 'w.db'}", "--settings", str(bad)])
+    assert result.exit_code == 2 and "'sms' must be a table like [sms]" in result.output

@@ -14,17 +14,20 @@ from complaintkit.logging import configure_cli_logging
 @click.command()
 @click.option("--db", "url", required=True, envvar="COMPLAINTKIT_DB",
               help="Database URL: sqlite:///complaints.db or postgresql://host/db (env COMPLAINTKIT_DB).")
+@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              envvar="COMPLAINTKIT_SETTINGS",
+              help="TOML file with a table per adapter: [sms], [email], [boss] (env COMPLAINTKIT_SETTINGS).")
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to wait when there is nothing to do.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--json-logs", is_flag=True, help="Log JSON lines instead of text.")
-def worker(url: str, idle: float, log_level: str, json_logs: bool) -> None:
+def worker(url: str, settings_file: str | None, idle: float, log_level: str, json_logs: bool) -> None:
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
     configure_cli_logging(level=log_level, json=json_logs)
     from complaintkit.kit import ComplaintKit
     from complaintkit.worker import Worker
 
-    kit = ComplaintKit.open(url)
+    kit = ComplaintKit.open(url, settings=load_settings(settings_file))
     runner = Worker(kit)
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -36,6 +39,23 @@ def worker(url: str, idle: float, log_level: str, json_logs: bool) -> None:
     runner.run(idle=idle)
     kit.close()
     click.echo("worker stopped", err=True)
+
+
+def load_settings(path: str | None) -> dict[str, Any]:
+    """The adapters' settings: one TOML table each (``[sms]``, ``[email]``, ``[boss]``)."""
+    if path is None:
+        return {}
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise click.BadParameter(f"{path}: not valid TOML: {exc}", param_hint="--settings") from exc
+    for name, value in data.items():
+        if not isinstance(value, dict):
+            raise click.BadParameter(f"{path}: {name!r} must be a table like [{name}]", param_hint="--settings")
+    return data
 
 
 @click.command()
