@@ -76,3 +76,15 @@ def test_N1_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     with store.read() as tx:
         assert tx.conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.close()
+
+
+def test_N1_sqlite_reads_do_not_block_a_writer(sqlite_url: str) -> None:
+    """A report reading on SQLite must not hold the write lock the worker needs."""
+    store = Store.open(sqlite_url)
+    other = Store.open(sqlite_url, migrate=False, connect_args={"timeout": 0.2})
+    with store.read() as reader:
+        reader.inbound()
+        with other.transaction() as writer:  # would wait for the lock and fail if reads took it
+            writer.record_inbound("13812345678", "10086", "1", datetime(2026, 3, 2, tzinfo=UTC), "unmatched")
+    store.close()
+    other.close()

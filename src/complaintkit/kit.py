@@ -39,6 +39,7 @@ from complaintkit.model import (
     TicketState,
     Timer,
     Urgency,
+    mask_number,
 )
 from complaintkit.plugins import Plugins
 from complaintkit.rules import Context, follow_up, lifecycle, time_limits
@@ -311,40 +312,32 @@ class ComplaintKit:
         except InvalidInput:
             with self.store.transaction() as tx:
                 tx.record_inbound(sms.sender[:20], sms.to, sms.text, at, "malformed")
-            log.warning("inbound sms from a malformed number", sender=sms.sender)
+            log.warning("inbound sms from a malformed number", sender=mask_number(sms.sender))
             return "malformed"
-        code = self.standard.settings.follow_up_reply_code
         for attempt in range(3):
             try:
                 with self.store.transaction() as tx:
                     candidates = tx.find_tickets(msisdn=number.digits, kind=TicketKind.ONLINE_FOLLOW_UP)
-                    target = follow_up.match_reply(candidates, at)
-                    answered = sms.text.strip() == code
+                    reply = follow_up.classify_reply(candidates, sms.text, ctx)
+                    ticket_id = reply.ticket.id if reply.ticket is not None else ""
+                    inbound_id = tx.record_inbound(number.digits, sms.to, sms.text, at, reply.outcome, ticket_id)
                     decision = None
-                    if target is not None and answered:
-                        decision = follow_up.convert(target, ctx, text=sms.text)
+                    if reply.outcome == "converted":
+                        assert reply.ticket is not None
+                        decision = follow_up.convert(reply.ticket, ctx, text=sms.text)
                         stored = self._write(tx, decision, new=False, now=at)
                         decision = Decision(stored, decision.events)
-                        outcome, ticket_id = "converted", target.id
                     else:
-                        if target is not None:
-                            outcome, ticket_id, template = "unknown_code", target.id, "reply_unknown_code"
-                        elif answered and (late := follow_up.latest_expired(candidates, at)) is not None:
-                            outcome, ticket_id, template = "late", late.id, "reply_late"
-                        else:
-                            outcome, ticket_id, template = "unmatched", "", "reply_unmatched"
-                        seq = len(tx.inbound()) + 1
                         tx.add_messages([follow_up.answer_unmatched(
-                            f"inbound:{number.digits}:{at.isoformat()}:{seq}", number.digits, template, ctx)], at)
-                    tx.record_inbound(number.digits, sms.to, sms.text, at, outcome, ticket_id)
+                            f"inbound:{inbound_id}", number.digits, reply.template, ctx)], at)
                 break
             except ConcurrentChange:
                 if attempt == 2:
                     raise
         if decision is not None:
             self._after(decision.ticket, decision)
-        log.info("inbound sms", sender=number.digits, outcome=outcome, ticket_id=ticket_id)
-        return outcome
+        log.info("inbound sms", sender=number.masked(), outcome=reply.outcome, ticket_id=ticket_id)
+        return reply.outcome
 
     def receive_receipt(self, receipt: DeliveryReceipt) -> bool:
         with self.store.transaction() as tx:

@@ -122,6 +122,34 @@ def latest_expired(candidates: Sequence[Ticket], at: datetime) -> Ticket | None:
     return max(closed, key=lambda t: t.deadline(WINDOW).due_at, default=None)  # type: ignore[union-attr]
 
 
+@attrs.define(frozen=True)
+class Reply:
+    """What a customer's SMS to the service port is (SPEC B3, B5)."""
+
+    #: converted | unknown_code | late | unmatched
+    outcome: str
+    #: the follow-up it concerns, if any
+    ticket: Ticket | None
+    #: the answer's template, unless it converts (then ``follow_up_converted`` answers)
+    template: str = ""
+
+
+def classify_reply(candidates: Sequence[Ticket], text: str, ctx: Context) -> Reply:
+    """Which follow-up a reply from one number belongs to, and what it means.
+
+    The code inside a window converts the follow-up it matches (:func:`match_reply`); other text
+    inside a window is an unknown code; the code after every window closed is late; anything
+    else matches nothing. Only a conversion changes a ticket; the rest are answered politely.
+    """
+    target = match_reply(candidates, ctx.now)
+    is_code = text.strip() == ctx.standard.settings.follow_up_reply_code
+    if target is not None:
+        return Reply("converted", target) if is_code else Reply("unknown_code", target, "reply_unknown_code")
+    if is_code and (late := latest_expired(candidates, ctx.now)) is not None:
+        return Reply("late", late, "reply_late")
+    return Reply("unmatched", None, "reply_unmatched")
+
+
 def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
     """A reply with the code inside the window: a normal complaint from now on (B3)."""
     changed, event = lifecycle._transition(ticket, "convert", ctx, reason="customer replied: problem remains",

@@ -155,10 +155,12 @@ class Store:
     def read(self) -> Iterator[Transaction]:
         """A read-only view (queries, reports); never writes, always rolled back."""
         with self.engine.connect() as conn:
+            conn.info["ck_read_only"] = True
             try:
                 yield Transaction(conn, self.dialect)
             finally:
                 conn.rollback()
+                conn.info.pop("ck_read_only", None)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -176,8 +178,9 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front: a command that reads then writes can never
-        # be refused half-way by another writer (SQLITE_BUSY on lock upgrade).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # be refused half-way by another writer (SQLITE_BUSY on lock upgrade). Reads need no
+        # lock: in WAL mode they see a snapshot while the worker writes.
+        conn.exec_driver_sql("BEGIN" if conn.info.get("ck_read_only") else "BEGIN IMMEDIATE")
 
 
 _INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...], bool]] = {}
@@ -507,10 +510,12 @@ class Transaction:
     # -- inbound ---------------------------------------------------------------------------
 
     def record_inbound(self, sender: str, recipient: str, text: str, at: datetime, outcome: str,
-                       ticket_id: str = "") -> None:
-        self.conn.execute(insert(schema.inbound), [{
-            "sender": sender, "recipient": recipient, "text": text, "received_at": utc(at),
-            "outcome": outcome, "ticket_id": ticket_id}])
+                       ticket_id: str = "") -> int:
+        """Record a customer's SMS; returns its row id (the key of the answer to it)."""
+        i = schema.inbound.c
+        return int(self.conn.execute(insert(schema.inbound).values(
+            sender=sender, recipient=recipient, text=text, received_at=utc(at), outcome=outcome,
+            ticket_id=ticket_id).returning(i.id)).scalar_one())
 
     def inbound(self) -> list[dict[str, Any]]:
         i = schema.inbound.c
