@@ -143,3 +143,15 @@ def test_B2_unknown_problem_type_is_refused(ck_kit: Any) -> None:
     with pytest.raises(InvalidInput, match="unknown online follow-up problem type 'reboot'"):
         open_follow_up(ck_kit, "reboot")
     assert ck_kit.tickets() == []
+
+
+def test_N4_follow_up_description_is_checked_like_any_intake(ck_kit: Any) -> None:
+    from complaintkit.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="description"):
+        ck_kit.open_follow_up(DESK, msisdn=NUMBER, problem_type="call_quality", category="hotline",
+                              description=" ")
+    with pytest.raises(InvalidInput, match="customer.msisdn"):
+        ck_kit.open_follow_up(DESK, msisdn="1391234567", problem_type="call_quality", category="hotline",
+                              description="x")
+    assert ck_kit.tickets() == []

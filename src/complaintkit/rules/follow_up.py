@@ -40,23 +40,9 @@ WINDOW = "follow_up_reply"
 
 def open_follow_up(ticket_id: str, intake: lifecycle.Intake, ctx: Context) -> Decision:
     problem = ctx.standard.follow_up_type(intake.problem_type)
-    ctx.standard.category(intake.category)
-    ticket = Ticket(
-        id=ticket_id,
-        kind=TicketKind.ONLINE_FOLLOW_UP,
-        state=TicketState.FOLLOW_UP,
-        customer=intake.customer,
-        channel=intake.channel,
-        category=intake.category,
-        description=intake.description,
-        urgency=intake.urgency or ctx.standard.category(intake.category).urgency,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        owner=ctx.actor.id,
-        handler=ctx.actor.id,
-        department=ctx.actor.department,
-        problem_type=problem.code,
-    )
+    ticket = lifecycle.new_ticket(ticket_id, attrs.evolve(intake, kind=TicketKind.ONLINE_FOLLOW_UP,
+                                                          problem_type=problem.code),
+                                  ctx, state=TicketState.FOLLOW_UP)
     send_at = ctx.calendar.add(ctx.now, Duration.parse(problem.delay))
     event = Event(ticket_id, ctx.now, ctx.actor.id, "open_follow_up", to_state=TicketState.FOLLOW_UP,
                   data={"problem_type": problem.code, "sms_at": send_at.isoformat()})

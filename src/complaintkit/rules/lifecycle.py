@@ -90,8 +90,11 @@ class Intake:
     max_description: int = 4000
 
 
-def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
-    """Accept (受理) a complaint: the accepting person becomes its owner of record (A3)."""
+def new_ticket(ticket_id: str, intake: Intake, ctx: Context, *, state: TicketState) -> Ticket:
+    """The ticket an intake creates, validated: known category, a description within bounds.
+
+    The accepting person becomes its owner of record (A3) and first handler.
+    """
     category = ctx.standard.category(intake.category)
     if not intake.description.strip():
         raise InvalidInput("description", "a complaint needs a description")
@@ -103,10 +106,10 @@ def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
     urgency = intake.urgency or category.urgency
     if Marker.MAJOR in intake.markers:
         urgency = Urgency.URGENT
-    ticket = Ticket(
+    return Ticket(
         id=ticket_id,
         kind=intake.kind,
-        state=TicketState.ACCEPTED,
+        state=state,
         customer=intake.customer,
         channel=intake.channel,
         category=intake.category,
@@ -118,11 +121,18 @@ def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
         handler=ctx.actor.id,
         department=ctx.actor.department,
         markers=intake.markers,
+        problem_type=intake.problem_type,
         parent_id=intake.parent_id,
     )
+
+
+def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
+    """Accept (受理) a complaint: the accepting person becomes its owner of record (A3)."""
+    ticket = new_ticket(ticket_id, intake, ctx, state=TicketState.ACCEPTED)
+    category = ctx.standard.category(intake.category)
     accepted = Event(
         ticket.id, ctx.now, ctx.actor.id, "accept", to_state=TicketState.ACCEPTED,
-        data={"channel": intake.channel.value, "category": intake.category, "urgency": urgency.value,
+        data={"channel": intake.channel.value, "category": intake.category, "urgency": ticket.urgency.value,
               "kind": intake.kind.value},
     )
     ticket, timers, started = time_limits.start(ticket, ("total", "dispatch", "reply"), ctx)
