@@ -87,6 +87,13 @@ def test_B_every_problem_type_over_smpp(process: Any) -> None:
         else:
             assert state is TicketState.ARCHIVED
     assert smsc.duplicates == []
+    # K1: the long Chinese confirmation went as concatenated UCS2 parts, counted on the message
+    with kit.store.read() as tx:
+        confirmations = [m for m in tx.messages(channel="sms") if m["template"] == "follow_up_confirmation"]
+    assert len(confirmations) == len(TYPES)
+    for m in confirmations:
+        assert m["state"] == "completed" and m["parts"] == 2
+        assert len(m["remote_ids"].split(",")) == 2
 
 
 def test_B5_late_and_unknown_replies_over_smpp(process: Any) -> None:
