@@ -88,3 +88,20 @@ def test_N1_sqlite_reads_do_not_block_a_writer(sqlite_url: str) -> None:
             writer.record_inbound("13812345678", "10086", "1", datetime(2026, 3, 2, tzinfo=UTC), "unmatched")
     store.close()
     other.close()
+
+
+def test_N1_sqlite_times_are_written_as_sqlalchemy_reads_them(sqlite_url: str, ck_clock: Any) -> None:
+    """The fast insert path and SQLAlchemy must store times in one text form, or comparisons
+    between a stored due time and a bound 'now' would go wrong at equal times."""
+    from complaintkit.kit import ComplaintKit
+    from complaintkit.plugins import Plugins
+
+    kit = ComplaintKit(Store.open(sqlite_url), plugins=Plugins.discover(), clock=ck_clock)
+    t = kit.open_follow_up(DESK, msisdn="13912345678", problem_type="call_quality", category="hotline",
+                           description="x")
+    with kit.store.read() as tx:
+        stored = tx.conn.exec_driver_sql("SELECT due_at FROM ck_timers").scalar()
+        claimed = tx.claim_due_timer(t.created_at + timedelta(hours=2))  # due exactly now
+    assert stored == "2026-03-02 03:00:00.000000"
+    assert claimed is not None and claimed.timer.name == "follow_up_sms"
+    kit.close()

@@ -220,6 +220,14 @@ def _combined_insert_sql(tables: tuple[tuple[Any, bool], ...]) -> str:
     return f"WITH {ctes} {parts[-1]}"
 
 
+def _sqlite_value(value: Any) -> Any:
+    """Times as SQLAlchemy's SQLite DATETIME writes them, so stored and bound values compare
+    alike as text (and sqlite3's deprecated default adapter is never used)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
 @functools.lru_cache(maxsize=32)
 def _insert_columns(table: Any) -> tuple[str, ...]:
     return tuple(c.name for c in table.columns if not (c.primary_key and c.autoincrement is True))
@@ -283,8 +291,8 @@ class Transaction:
             cursor.execute(sql, [r.get(n) for r in rows for n in names])
             return
         sql, names, positional = _insert_sql(self.conn, table)
-        params: list[Any] = ([tuple(r.get(n) for n in names) for r in rows] if positional
-                             else [{n: r.get(n) for n in names} for r in rows])
+        params: list[Any] = ([tuple(_sqlite_value(r.get(n)) for n in names) for r in rows] if positional
+                             else [{n: _sqlite_value(r.get(n)) for n in names} for r in rows])
         if len(params) == 1:
             cursor.execute(sql, params[0])
         else:
