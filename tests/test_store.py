@@ -105,3 +105,36 @@ def test_N1_sqlite_times_are_written_as_sqlalchemy_reads_them(sqlite_url: str, c
     assert stored == "2026-03-02 03:00:00.000000"
     assert claimed is not None and claimed.timer.name == "follow_up_sms"
     kit.close()
+
+
+@pytest.mark.postgres
+def test_N4_a_dropped_database_connection_fails_one_command_and_loses_nothing(pg_schema_url: str,
+                                                                             ck_clock: Any) -> None:
+    import psycopg
+
+    from complaintkit.kit import ComplaintKit
+    from complaintkit.plugins import Plugins
+    from tests.conftest import PG_BASE, _truncate
+
+    _truncate(pg_schema_url)
+    url = f"{pg_schema_url}&application_name=ck_dropped"
+    kit = ComplaintKit(Store.open(url), plugins=Plugins.discover(), clock=ck_clock)
+    first = kit.accept(DESK, msisdn="13812345678", channel="hotline", category="hotline", description="一")
+    kit.record(first.id, DESK, verification="已核实")  # a pooled connection, too
+    with psycopg.connect(PG_BASE, autocommit=True) as admin:  # the database drops every kit connection
+        killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = 'ck_dropped'").fetchone()
+    assert killed is not None and killed[0] >= 2
+    with pytest.raises(psycopg.OperationalError):
+        kit.accept(DESK, msisdn="13812345679", channel="hotline", category="hotline", description="二")
+    second = kit.accept(DESK, msisdn="13812345679", channel="hotline", category="hotline", description="二")
+    for _ in range(2):  # the pool notices its dead connections and replaces them
+        try:
+            kit.record(first.id, DESK, final_result="已解决")
+            break
+        except Exception as exc:  # noqa: BLE001 - the first use of a dead pooled connection
+            assert "terminat" in str(exc) or "closed" in str(exc), exc
+    assert [t.description for t in kit.tickets()] == ["一", "二"]
+    assert kit.ticket(first.id).record.final_result == "已解决"
+    assert kit.ticket(second.id).version == 1
+    kit.close()

@@ -141,7 +141,7 @@ class Store:
         a pooled connection out and flipping it to autocommit and back costs more than the
         statement)."""
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
+        if conn is None or conn.closed or conn.broken:  # a dropped connection is replaced
             import psycopg
 
             url = self.engine.url.set(drivername="postgresql")
