@@ -368,7 +368,7 @@ class ComplaintKit:
 
     def queue(self, department: str, *, now: datetime | None = None) -> list[deadlines_view.QueueEntry]:
         """The department's open tickets, most urgent first (overdue, major/repeat, due time)."""
-        return deadlines_view.department_queue(self._open_tickets(), department, self.standard,
+        return deadlines_view.department_queue(self._open_tickets(department), department, self.standard,
                                                now or self.clock.now())
 
     def send_daily_digest(self, now: datetime | None = None) -> int:
@@ -385,9 +385,9 @@ class ComplaintKit:
         log.info("daily digest", departments=len(messages), queued=added)
         return added
 
-    def _open_tickets(self) -> list[Ticket]:
+    def _open_tickets(self, department: str | None = None) -> list[Ticket]:
         with self.store.read() as tx:
-            return [t for s in deadlines_view.OPEN_STATES for t in tx.find_tickets(state=s)]
+            return tx.find_tickets(states=deadlines_view.OPEN_STATES, department=department)
 
     # -- the one write path --------------------------------------------------------------------------
 

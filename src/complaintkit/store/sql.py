@@ -315,13 +315,19 @@ class Transaction:
         return _ticket(row.data)
 
     def find_tickets(self, *, msisdn: str | None = None, state: TicketState | None = None,
+                     states: Iterable[TicketState] | None = None, department: str | None = None,
                      kind: TicketKind | None = None, limit: int | None = None) -> list[Ticket]:
+        """Tickets matching every filter given, oldest first (each filter is on an index)."""
         t = schema.tickets.c
         query = select(t.data).order_by(t.created_at, t.id)
         if msisdn is not None:
             query = query.where(t.msisdn == msisdn)
         if state is not None:
             query = query.where(t.state == state.value)
+        if states is not None:
+            query = query.where(t.state.in_([s.value for s in states]))
+        if department is not None:
+            query = query.where(t.department == department)
         if kind is not None:
             query = query.where(t.kind == kind.value)
         if limit is not None:
