@@ -1,0 +1,105 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it is given and answers as told."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import attrs
+import pytest
+from aiosmtpd.controller import Controller
+from complaintkit_smtp import SmtpConfig, SmtpTransport
+
+SENDER = "complaints@example.cn"
+RECIPIENTS = {
+    "network_dept": ["noc@example.cn", "network-duty@example.cn"],
+    "service_centre": ["service@example.cn"],
+    "billing_dept": "billing@example.cn",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@attrs.define(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+
+class Recorder:
+    """aiosmtpd handler: ``rcpt_replies[address]`` answers RCPT for it, ``data_replies`` pops per DATA."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.rcpt_replies: dict[str, str] = {}
+        self.data_replies: list[str] = []
+        #: close the connection (and stop listening, with ``stop_listening``) at the n-th DATA
+        self.drop_at: int | None = None
+        self.stop_listening = False
+        self.data_delay = 0.0
+        self.datas = 0
+        self.controller: Controller | None = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        reply = self.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.datas += 1
+        if self.drop_at == self.datas:
+            if self.stop_listening and self.controller is not None and self.controller.server:
+                self.controller.server.close()
+            server.transport.close()
+            return "250 never heard"
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+@attrs.define
+class Server:
+    controller: Controller
+    handler: Recorder
+    port: int
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        return {"host": "127.0.0.1", "port": self.port, "sender": SENDER, "timeout": 5,
+                "recipients": RECIPIENTS, **overrides}
+
+    def transport(self, **overrides: Any) -> SmtpTransport:
+        return SmtpTransport(SmtpConfig.from_settings(self.settings(**overrides), environ={}))
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Server]:
+    handler = Recorder()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    handler.controller = controller
+    controller.start()
+    yield Server(controller, handler, port)
+    if controller._thread is not None:  # a test may have stopped it already
+        controller.stop()
