@@ -6,7 +6,7 @@ import asyncio
 import email
 import email.policy
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -41,6 +41,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.received: list[Received] = []
+        self.mail_reply = ""
         self.rcpt_replies: dict[str, str] = {}
         self.data_replies: list[str] = []
         #: close the connection (and stop listening, with ``stop_listening``) at the n-th DATA
@@ -49,6 +50,14 @@ class Recorder:
         self.data_delay = 0.0
         self.datas = 0
         self.controller: Controller | None = None
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -94,12 +103,25 @@ class Server:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[Server]:
-    handler = Recorder()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    handler.controller = controller
-    controller.start()
-    yield Server(controller, handler, port)
-    if controller._thread is not None:  # a test may have stopped it already
-        controller.stop()
+def start_smtp_server() -> Iterator[Callable[..., Server]]:
+    """start_smtp_server(**controller_options) -> a started Server; stopped after the test."""
+    started: list[Controller] = []
+
+    def start(**options: Any) -> Server:
+        handler = Recorder()
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+        handler.controller = controller
+        controller.start()
+        started.append(controller)
+        return Server(controller, handler, port)
+
+    yield start
+    for controller in started:
+        if controller._thread is not None:  # a test may have stopped it already
+            controller.stop()
+
+
+@pytest.fixture
+def smtp_server(start_smtp_server: Callable[..., Server]) -> Server:
+    return start_smtp_server()

@@ -111,6 +111,14 @@ def test_5xx_for_some_list_addresses_delivers_to_the_others(smtp_server: Any) ->
     assert [got.rcpt_tos for got in smtp_server.received] == [("noc@example.cn",)]
 
 
+def test_sender_refused_is_retry_even_5xx(smtp_server: Any) -> None:
+    smtp_server.handler.mail_reply = "553 5.7.1 sender not allowed to relay"
+    results = smtp_server.transport().send_many([req("a"), req("b", "legal_dept")])
+    assert results[0].outcome is SendOutcome.RETRY and results[0].detail.startswith("sender refused: 553")
+    assert results[1].outcome is SendOutcome.FAILED
+    assert smtp_server.received == []
+
+
 def test_data_refused_4xx_and_5xx(smtp_server: Any) -> None:
     smtp_server.handler.data_replies = ["452 4.3.1 insufficient storage", "554 5.6.0 content rejected"]
     results = smtp_server.transport().send_many([req("a"), req("b"), req("c")])

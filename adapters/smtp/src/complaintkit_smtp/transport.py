@@ -9,7 +9,8 @@ One SMTP connection serves a batch. Every request gets exactly one :class:`SendR
 * ``ACCEPTED`` — the server answered 250 to the end of DATA;
 * ``FAILED`` — refused for good: a 5xx reply, a department code without addresses, a message
   that cannot be built;
-* ``RETRY`` — a 4xx reply, a refused, dropped or timed-out connection, a failed TLS or login.
+* ``RETRY`` — a 4xx reply, a refused, dropped or timed-out connection, a failed TLS or login,
+  MAIL FROM refused (the server's configuration or ours, not this message).
 
 Each message's ``Message-ID`` is derived from the request's idempotency key, so a message sent
 again after a lost answer carries the same id and a mail client or archive can recognise it.
@@ -330,7 +331,9 @@ class SmtpTransport:
             code, reply = smtp.mail(self.config.sender)
             if code != 250:
                 self._reset(smtp)
-                raise _Refused(self._outcome(code), f"sender refused: {self._reply(code, reply)}")
+                # 530 STARTTLS/AUTH first, 550 sender not allowed: the server's configuration or
+                # ours, the same for every message — retried, never a lost reminder
+                raise _Refused(SendOutcome.RETRY, f"sender refused: {self._reply(code, reply)}")
             accepted: list[str] = []
             refused: list[tuple[str, int, bytes]] = []
             for address in addresses:
