@@ -67,5 +67,18 @@ def ck_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def fresh_pg_url(pg_schema_url: str) -> str:
+    """The session's PostgreSQL schema, emptied for this test (PostgreSQL-only tests)."""
+    _truncate(pg_schema_url)
+    return pg_schema_url
+
+
+@pytest.fixture
+def pg_admin_url() -> str:
+    """The server's own URL, outside the test schema (to act on connections, say)."""
+    return PG_BASE
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'complaints.db'}"

@@ -68,11 +68,9 @@ def test_N2_each_timer_fires_exactly_once(ck_kit: Any, ck_clock: Any, ck_worker:
 
 
 @pytest.mark.postgres
-def test_N1_several_workers_share_timers_on_postgresql(pg_schema_url: str) -> None:
+def test_N1_several_workers_share_timers_on_postgresql(fresh_pg_url: str) -> None:
     """Four threads, each its own kit, fire the same due timers: SKIP LOCKED gives each to one."""
-    from tests.conftest import _truncate
-
-    _truncate(pg_schema_url)
+    pg_schema_url = fresh_pg_url
     clock = VirtualClock()
     plugins = Plugins.discover()
     setup = ComplaintKit(Store.open(pg_schema_url), plugins=plugins, clock=clock)
