@@ -267,8 +267,8 @@ def fire_timer(ticket: Ticket, timer: Timer, ctx: Context) -> Decision:
     if timer.name.startswith(("near:", "overdue:", "internal:")):
         if not ticket.is_open:
             return Decision(ticket)
-        changed, events, messages = time_limits.on_timer(ticket, timer, ctx)
-        return Decision(changed, tuple(events), (), (), tuple(messages))
+        changed, events, messages, following = time_limits.on_timer(ticket, timer, ctx)
+        return Decision(changed, tuple(events), tuple(following), (), tuple(messages))
     if timer.name.startswith("follow_up"):
         return follow_up.on_timer(ticket, timer, ctx)
     raise RuleRefused(ticket.id, f"no rule handles timer {timer.name!r}")

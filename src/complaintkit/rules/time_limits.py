@@ -100,14 +100,38 @@ def start(ticket: Ticket, names: Iterable[str], ctx: Context, *,
     return attrs.evolve(ticket, deadlines=tuple(deadlines.values())), timers, started
 
 
+#: when two moments of a deadline coincide, the order they are handled in
+_ORDER = {"internal": 0, "near": 1, "overdue": 2}
+
+
 def timers_for(ticket_id: str, deadline: Deadline, ctx: Context) -> list[Timer]:
-    near = near_overdue_at(deadline, ctx)
-    timers = [Timer(ticket_id, f"overdue:{deadline.name}", deadline.due_at)]
-    if near is not None:
-        timers.insert(0, Timer(ticket_id, f"near:{deadline.name}", near))
+    """The deadline's first pending timer (see :func:`next_timer`)."""
+    return next_timer(ticket_id, deadline, ctx)
+
+
+def next_timer(ticket_id: str, deadline: Deadline, ctx: Context,
+               after: tuple[datetime, str] | None = None) -> list[Timer]:
+    """The next of a deadline's moments — internal target, near-overdue, overdue — as a timer.
+
+    A deadline holds one pending timer at a time; each, when it fires, sets the next. That
+    keeps a new ticket's write small (one timer row per deadline, not three) and gives the same
+    firings: every moment still fires once, in order. ``after`` is the moment and kind that just
+    fired; only later moments (or, at the same moment, later kinds) follow.
+    """
+    moments: list[tuple[datetime, str]] = []
     if deadline.internal_due_at is not None:
-        timers.append(Timer(ticket_id, f"internal:{deadline.name}", deadline.internal_due_at))
-    return timers
+        moments.append((deadline.internal_due_at, "internal"))
+    near = near_overdue_at(deadline, ctx)
+    if near is not None and deadline.state is DeadlineState.RUNNING:
+        moments.append((near, "near"))
+    if deadline.state is not DeadlineState.OVERDUE:
+        moments.append((deadline.due_at, "overdue"))
+    if after is not None:
+        moments = [m for m in moments if (m[0], _ORDER[m[1]]) > (after[0], _ORDER[after[1]])]
+    if not moments:
+        return []
+    at, kind = min(moments, key=lambda m: (m[0], _ORDER[m[1]]))
+    return [Timer(ticket_id, f"{kind}:{deadline.name}", at)]
 
 
 def timer_names(name: str) -> list[str]:
@@ -158,23 +182,28 @@ def annotate(event: Event, *, started: dict[str, Any] | None = None, met: dict[s
     return attrs.evolve(event, data={**event.data, **extra}) if extra else event
 
 
-def on_timer(ticket: Ticket, timer: Timer, ctx: Context) -> tuple[Ticket, list[Event], list[OutgoingMessage]]:
-    """A ``near:`` or ``overdue:`` timer fired: mark the ticket and remind its department (C3).
+def on_timer(ticket: Ticket, timer: Timer,
+             ctx: Context) -> tuple[Ticket, list[Event], list[OutgoingMessage], list[Timer]]:
+    """A deadline's timer fired; returns the ticket, events, messages and the deadline's next timer.
 
-    An ``internal:`` timer records that the internal target (C4) was missed, and nothing else."""
+    ``near:`` / ``overdue:`` mark the ticket and remind its department (C3); ``internal:``
+    records that the internal target (C4) was missed, and nothing else."""
     kind, _, name = timer.name.partition(":")
     deadline = ticket.deadline(name)
     if deadline is None or deadline.state in (DeadlineState.MET, DeadlineState.CANCELLED, DeadlineState.PAUSED):
-        return ticket, [], []
+        return ticket, [], [], []
+    after = (timer.due_at, kind)
     if kind == "internal":
         if deadline.internal_due_at is None or timer.due_at != deadline.internal_due_at:
-            return ticket, [], []  # a target re-computed since the timer was set
+            # a target re-computed since the timer was set: its re-computation set the timers
+            return ticket, [], [], []
         return ticket, [Event(ticket.id, ctx.now, ctx.actor.id, "internal_target_missed",
                               data={"deadline": name, "internal_due_at": deadline.internal_due_at.isoformat(),
-                                    "due_at": deadline.due_at.isoformat()})], []
+                                    "due_at": deadline.due_at.isoformat()})], [], \
+            next_timer(ticket.id, deadline, ctx, after)
     if kind == "near":
         if deadline.state is not DeadlineState.RUNNING:
-            return ticket, [], []
+            return ticket, [], [], []
         state, marker, template = DeadlineState.NEAR_OVERDUE, Marker.NEAR_OVERDUE, "near_overdue_reminder"
     else:
         state, marker, template = DeadlineState.OVERDUE, Marker.OVERDUE, "overdue_alert"
@@ -201,7 +230,8 @@ def on_timer(ticket: Ticket, timer: Timer, ctx: Context) -> tuple[Ticket, list[E
                 template=template,
             )
         )
-    return changed, [event], messages
+    following = next_timer(ticket.id, changed.deadline(name), ctx, after)  # type: ignore[arg-type]
+    return changed, [event], messages, following
 
 
 # -- re-computation (transfer/forward, reclassification, re-activation) -------------------------
@@ -246,7 +276,8 @@ def _rearm(ticket_id: str, old: Deadline | None, new: Deadline, ctx: Context, *,
         new.internal_due_at > since or old.internal_due_at is None or old.internal_due_at > since
     ):
         timers.append(Timer(ticket_id, f"internal:{new.name}", new.internal_due_at))
-    return changed, timers
+    # one pending timer per deadline: the earliest; it sets the next when it fires
+    return changed, sorted(timers, key=lambda t: (t.due_at, _ORDER[t.name.partition(":")[0]]))[:1]
 
 
 def sync_markers(ticket: Ticket) -> Ticket:
