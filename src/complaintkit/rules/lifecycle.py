@@ -63,7 +63,9 @@ def allowed_actions(state: TicketState) -> list[str]:
     return sorted(action for (s, action) in TRANSITIONS if s is state)
 
 
-def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "", **data: Any) -> tuple[Ticket, Event]:
+def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "",
+                changes: dict[str, Any] | None = None, **data: Any) -> tuple[Ticket, Event]:
+    """Check ``action`` against the state machine; the moved ticket (with ``changes``) and its event."""
     target = TRANSITIONS.get((ticket.state, action))
     if target is None:
         raise IllegalTransition(ticket.id, ticket.state.value, action, allowed_actions(ticket.state))
@@ -71,7 +73,7 @@ def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "", 
         ticket.id, ctx.now, ctx.actor.id, action, reason=reason,
         from_state=ticket.state, to_state=target, data=dict(data),
     )
-    return attrs.evolve(ticket, state=target, updated_at=ctx.now), event
+    return attrs.evolve(ticket, state=target, updated_at=ctx.now, **(changes or {})), event
 
 
 @attrs.define(frozen=True)
@@ -145,8 +147,8 @@ def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
 
 def dispatch(ticket: Ticket, department: str, ctx: Context, *, reason: str = "", prior: Decision | None = None) -> Decision:
     ctx.standard.department(department)
-    changed, event = _transition(ticket, "dispatch", ctx, reason=reason, department=department)
-    changed = attrs.evolve(changed, department=department, handler=f"dept:{department}")
+    changed, event = _transition(ticket, "dispatch", ctx, reason=reason, department=department,
+                                 changes={"department": department, "handler": f"dept:{department}"})
     changed, cancel, met = time_limits.meet(changed, "dispatch", ctx)
     changed, timers, started = time_limits.start(changed, ("handling",), ctx)
     event = time_limits.annotate(event, started=started, met=met)

@@ -169,6 +169,8 @@ def meet(ticket: Ticket, action: str, ctx: Context) -> tuple[Ticket, list[str], 
             met[d.name] = {"late": ctx.now > d.due_at}
         else:
             deadlines.append(d)
+    if not met:
+        return ticket, cancel, met
     return attrs.evolve(ticket, deadlines=tuple(deadlines)), cancel, met
 
 
