@@ -1,11 +1,12 @@
 """Time limits (SPEC C): which deadlines a ticket runs against, and what happens near and past them.
 
-Each running deadline has two durable timers, ``near:<name>`` and ``overdue:<name>``. When one
-fires, the ticket gets the near-overdue / overdue marker and a reminder goes to the handler's
-department through the outbox (C3). A deadline with an internal target (C4) has a third timer,
-``internal:<name>``: passing it records an ``internal_target_missed`` event and nothing else (no
-marker, no message — it is the operator's own stricter target, not the customer's). A deadline is
-*met* when its stage's action happens; meeting it cancels its timers.
+Each running deadline has moments — ``near:<name>``, ``overdue:<name>`` and, with an internal
+target (C4), ``internal:<name>`` — and holds one durable timer at a time, for the earliest; each
+sets the next when it fires (:func:`next_timer`). Near-overdue and overdue give the ticket its
+marker and send a reminder to the handler's department through the outbox (C3); passing the
+internal target records an ``internal_target_missed`` event and nothing else (no marker, no
+message — it is the operator's own stricter target, not the customer's). A deadline is *met* when
+its stage's action happens; meeting it cancels its timer.
 
 Pausing (C5), re-computation (transfer/forward, reclassification, re-activation) and the rules
 for each are described in ``docs/time-limits.md``; every re-computation is one
