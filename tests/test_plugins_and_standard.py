@@ -165,3 +165,17 @@ def test_N4_a_broken_standard_stops_start_up_and_touches_no_database(broken: Pat
         ComplaintKit(Store.open(f"sqlite:///{tmp_path / 'x.db'}"), plugins=Plugins.discover(extra=(Province(),)))
     assert "Province" in str(info.value) and "complaintkit_standard" in str(info.value)
     assert "time_limits.toml: $.rule[0].limits.total" in str(info.value)
+
+
+def test_K3_an_sms_template_longer_than_the_province_allows_is_refused(broken: Path) -> None:
+    _edit(broken, "standard.toml", "sms_max_chars = 350", "sms_max_chars = 60")
+    with pytest.raises(StandardInvalid) as info:
+        load_standard(broken)
+    assert "templates.toml: $.templates.follow_up_confirmation:" in str(info.value)
+    assert "more than standard.toml's sms_max_chars (60)" in str(info.value)
+
+
+def test_K3_an_sms_template_with_an_unknown_variable_is_refused(broken: Path) -> None:
+    _edit(broken, "templates.toml", "工单号{ticket_id}", "工单号{ticket_number}")
+    with pytest.raises(StandardInvalid, match=r"templates.follow_up_converted: unknown variable 'ticket_number'"):
+        load_standard(broken)

@@ -53,11 +53,11 @@ class DemoResult:
 
 @attrs.define
 class Sms:
-    """How the demo reaches customers: ``send_reply(sender, text)`` and ``sent_count()``."""
+    """How the demo reaches customers: the transport, and ``reply(sender, text)`` for a customer's
+    answer (injected at the SMSC, or queued on the fake)."""
 
     transport: Any
     reply: Callable[[str, str], None]
-    sent_count: Callable[[], int]
 
 
 def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tickets: int = 300,

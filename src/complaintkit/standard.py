@@ -355,6 +355,35 @@ def check(standard: Standard) -> list[str]:
             list(string.Formatter().parse(text))
         except ValueError as exc:
             problems.append(f"templates.toml: $.templates.{name}: {exc}")
+    problems.extend(_check_sms_lengths(standard))
+    return problems
+
+
+#: templates sent to customers by SMS, besides each follow-up type's own
+SMS_TEMPLATES = ("follow_up_converted", "reply_unknown_code", "reply_late", "reply_unmatched")
+
+
+def _check_sms_lengths(standard: Standard) -> list[str]:
+    """K3: every SMS template, filled with the longest values it can get, fits the province's limit.
+
+    Refusing at start-up is the only safe place: an SMS too long for the gateway found when a
+    timer fires would be a message the process decided to send and could not.
+    """
+    limit = standard.settings.sms_max_chars
+    longest_problem = max((t.name for t in standard.follow_up_types), key=len, default="")
+    sample = {"ticket_id": "X" * 40, "problem": longest_problem, "window": standard.settings.follow_up_window}
+    names = {t.template for t in standard.follow_up_types} | set(SMS_TEMPLATES)
+    problems = []
+    for name in sorted(names & set(standard.templates)):
+        try:
+            text = standard.render(name, **sample)
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"templates.toml: $.templates.{name}: unknown variable {exc} "
+                            f"(SMS templates may use {', '.join(sorted(sample))} and the settings)")
+            continue
+        if len(text) > limit:
+            problems.append(f"templates.toml: $.templates.{name}: {len(text)} characters at the longest, "
+                            f"more than standard.toml's sms_max_chars ({limit})")
     return problems
 
 

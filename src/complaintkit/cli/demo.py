@@ -66,7 +66,7 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
         console.print(f"[bold]complaintkit demo[/bold] — standard [cyan]{kit.standard.name}[/cyan] "
                       f"{kit.standard.version}, {tickets} complaints over {days} days, seed {seed}, "
                       f"SMS: {sms_label}")
-        sms = scenario.Sms(transport, reply, lambda: 0)
+        sms = scenario.Sms(transport, reply)
         if no_progress:
             result = scenario.run(kit, clock, worker, sms, tickets=tickets, days=days, seed=seed)
         else:
