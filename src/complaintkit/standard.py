@@ -125,6 +125,8 @@ class Standard:
     templates: dict[str, str]
     calendar_overrides: tuple[DayOverride, ...] = ()
     source: str = ""
+    #: look-up tables built on first use; not part of the value (equality, repr, evolve)
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     # -- look-ups the rules use -------------------------------------------------------------
 
@@ -210,16 +212,12 @@ class _Index:
     categories: dict[str, tuple[Category, tuple[str, ...]]]
 
 
-_INDEXES: dict[int, _Index] = {}
-
-
 def _index(standard: Standard) -> _Index:
-    # Standards are immutable and few; a side table keeps the frozen value hashable and cheap.
-    key = id(standard)
-    found = _INDEXES.get(key)
+    # Built once per Standard value and kept on it: the value is immutable, so the index is too.
+    found = standard._cache.get("index")
     if found is None:
         found = _Index({c.code: (c, path) for c, path in standard.iter_categories()})
-        _INDEXES[key] = found
+        standard._cache["index"] = found
     return found
 
 

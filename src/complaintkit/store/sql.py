@@ -334,10 +334,6 @@ class Transaction:
             query = query.limit(limit)
         return [_ticket(r.data) for r in self.conn.execute(query)]
 
-    def count_tickets(self) -> dict[str, int]:
-        t = schema.tickets.c
-        return {r.state: r.n for r in self.conn.execute(select(t.state, func.count().label("n")).group_by(t.state))}
-
     def insert_ticket(self, ticket: Ticket) -> Ticket:
         stored = attrs.evolve(ticket, version=1)
         try:
@@ -516,13 +512,6 @@ class Transaction:
             query = query.where(o.channel == channel)
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
-    def next_message_due(self) -> datetime | None:
-        o = schema.outbox.c
-        return aware(self.conn.execute(select(func.min(o.next_attempt_at)).where(
-            o.state.in_([MessageState.INITIAL.value, MessageState.IN_PROGRESS.value]))).scalar())
-
-    # -- inbound ---------------------------------------------------------------------------
-
     def record_inbound(self, sender: str, recipient: str, text: str, at: datetime, outcome: str,
                        ticket_id: str = "") -> int:
         """Record a customer's SMS; returns its row id (the key of the answer to it)."""
@@ -535,8 +524,6 @@ class Transaction:
         i = schema.inbound.c
         return [dict(r._mapping) for r in self.conn.execute(select(schema.inbound).order_by(i.id))]
 
-    def close(self) -> None:
-        self.conn.close()
 
 
 def _integrity_errors() -> tuple[type[Exception], ...]:
