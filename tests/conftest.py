@@ -47,7 +47,7 @@ def pg_schema_url() -> Iterator[str]:
 
 
 def _truncate(url: str) -> None:
-    from complaintkit.store import Store, schema
+    from complaintkit.engine.store import Store, schema
 
     store = Store.open(url)
     with store.transaction() as tx:

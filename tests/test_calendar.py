@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from complaintkit.calendar import (
+from complaintkit.core.calendar import (
     CalendarError,
     DayOverride,
     Duration,

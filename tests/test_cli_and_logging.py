@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from complaintkit.cli import cli
 from complaintkit.logging import mask_pii, mask_text
-from complaintkit.model import Msisdn
+from complaintkit.core.model import Msisdn
 
 UNMASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from complaintkit_baseline import standard as baseline
 
-from complaintkit.model import Actor, Role, TicketKind, TicketState
+from complaintkit.core.model import Actor, Role, TicketKind, TicketState
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 NUMBER = "13912345678"
@@ -138,7 +138,7 @@ def test_B3_several_open_follow_ups_the_latest_sms_wins(ck_kit: Any, ck_clock: A
 
 
 def test_B2_unknown_problem_type_is_refused(ck_kit: Any) -> None:
-    from complaintkit.errors import InvalidInput
+    from complaintkit.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="unknown online follow-up problem type 'reboot'"):
         open_follow_up(ck_kit, "reboot")
@@ -146,7 +146,7 @@ def test_B2_unknown_problem_type_is_refused(ck_kit: Any) -> None:
 
 
 def test_N4_follow_up_description_is_checked_like_any_intake(ck_kit: Any) -> None:
-    from complaintkit.errors import InvalidInput
+    from complaintkit.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="description"):
         ck_kit.open_follow_up(DESK, msisdn=NUMBER, problem_type="call_quality", category="hotline",

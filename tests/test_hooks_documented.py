@@ -1,4 +1,4 @@
-"""Every hook in complaintkit.hookspecs has a docstring and a reference page, and every page a hook.
+"""Every hook in complaintkit.hooks.specs has a docstring and a reference page, and every page a hook.
 
 Like datasette's ``test_plugin_hooks_are_documented``: a hook added to the spec module without a
 page in ``docs/hooks/``, a page left behind for a hook that was removed or renamed, or a page that
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from complaintkit import hookspecs
+from complaintkit.hooks import specs as hookspecs
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "hooks"
 PROJECT = "complaintkit"

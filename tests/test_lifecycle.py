@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from complaintkit.errors import IllegalTransition, InvalidInput, RuleRefused, UnknownCategory
-from complaintkit.model import Actor, Channel, Marker, Role, TicketState
-from complaintkit.rules.lifecycle import TRANSITIONS, allowed_actions
+from complaintkit.core.errors import IllegalTransition, InvalidInput, RuleRefused, UnknownCategory
+from complaintkit.core.model import Actor, Channel, Marker, Role, TicketState
+from complaintkit.parts.intake.rules import TRANSITIONS, allowed_actions
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 SPECIALIST = Actor("sp007", Role.SPECIALIST, "service_centre")
@@ -221,7 +221,7 @@ def test_concurrent_change_is_detected_and_the_command_rerun(ck_kit: Any) -> Non
     t = accept(ck_kit)
     stale = t
     ck_kit.record(t.id, BACK, verification="第一次核实")
-    from complaintkit.errors import ConcurrentChange
+    from complaintkit.core.errors import ConcurrentChange
 
     with ck_kit.store.transaction() as tx, pytest.raises(ConcurrentChange):
         tx.update_ticket(stale)

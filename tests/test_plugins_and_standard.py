@@ -13,18 +13,18 @@ from complaintkit_baseline import standard as baseline
 
 from complaintkit import hookimpl
 from complaintkit.cli import cli
-from complaintkit.errors import PluginError, StandardInvalid
+from complaintkit.core.errors import PluginError, StandardInvalid
 from complaintkit.kit import ComplaintKit
-from complaintkit.plugins import Plugins
+from complaintkit.hooks.manager import Plugins
 from complaintkit.standard import load_standard
-from complaintkit.store import Store
+from complaintkit.engine.store import Store
 
 
 def test_M2_entry_point_plugins_are_found_and_built_ins_come_last() -> None:
     plugins = Plugins.discover()
     names = [info.name for info in plugins.info()]
     assert "baseline" in names
-    assert names[-1] == "complaintkit.builtins"
+    assert names[-1] == "complaintkit.hooks.defaults"
     standard = plugins.call_first("complaintkit_standard")
     assert standard is not None and standard.name == "baseline"
 
@@ -79,7 +79,7 @@ def test_M2_an_event_hook_failure_does_not_undo_the_command(sqlite_url: str) -> 
         def complaintkit_ticket_changed(self, ticket: Any, events: Any) -> None:
             raise RuntimeError("listener down")
 
-    from complaintkit.model import Actor, Role
+    from complaintkit.core.model import Actor, Role
     from complaintkit.testing import VirtualClock
 
     kit = ComplaintKit(Store.open(sqlite_url), plugins=Plugins.discover(extra=(Noisy(),)), clock=VirtualClock())
@@ -93,7 +93,7 @@ def test_M2_plugins_command_lists_name_distribution_and_version() -> None:
     result = CliRunner().invoke(cli, ["plugins"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "baseline" in result.output and "complaintkit-baseline" in result.output and "0.1.0" in result.output
-    assert "complaintkit.builtins" in result.output
+    assert "complaintkit.hooks.defaults" in result.output
 
 
 def test_baseline_standard_is_complete() -> None:
@@ -101,7 +101,7 @@ def test_baseline_standard_is_complete() -> None:
     assert len(s.follow_up_types) == 10
     assert {d.level for d in s.departments} >= {"province", "city", "second_line", "service_centre"}
     assert {r.role.value for r in s.roles} == {"front_desk", "specialist", "back_office", "department"}
-    front = s.role(__import__("complaintkit.model", fromlist=["Role"]).Role.FRONT_DESK)
+    front = s.role(__import__("complaintkit.core.model", fromlist=["Role"]).Role.FRONT_DESK)
     assert "customer.itemised_records" not in front.permissions  # H1
 
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from complaintkit.codec import converter
-from complaintkit.errors import ConcurrentChange
-from complaintkit.model import Actor, Event, Role, TicketState
-from complaintkit.rules import lifecycle
-from complaintkit.store import Store
-from complaintkit.store.sql import _event_doc
+from complaintkit.core.codec import converter
+from complaintkit.core.errors import ConcurrentChange
+from complaintkit.core.model import Actor, Event, Role, TicketState
+from complaintkit.parts.intake import rules as lifecycle
+from complaintkit.engine.store import Store
+from complaintkit.engine.store.sql import _event_doc
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 SHANGHAI = timezone(timedelta(hours=8))
@@ -95,7 +95,7 @@ def test_N1_sqlite_times_are_written_as_sqlalchemy_reads_them(sqlite_url: str, c
     """The fast insert path and SQLAlchemy must store times in one text form, or comparisons
     between a stored due time and a bound 'now' would go wrong at equal times."""
     from complaintkit.kit import ComplaintKit
-    from complaintkit.plugins import Plugins
+    from complaintkit.hooks.manager import Plugins
 
     kit = ComplaintKit(Store.open(sqlite_url), plugins=Plugins.discover(), clock=ck_clock)
     t = kit.open_follow_up(DESK, msisdn="13912345678", problem_type="call_quality", category="hotline",
@@ -114,7 +114,7 @@ def test_N4_a_dropped_database_connection_fails_one_command_and_loses_nothing(
     import psycopg
 
     from complaintkit.kit import ComplaintKit
-    from complaintkit.plugins import Plugins
+    from complaintkit.hooks.manager import Plugins
 
     url = f"{fresh_pg_url}&application_name=ck_dropped"
     kit = ComplaintKit(Store.open(url), plugins=Plugins.discover(), clock=ck_clock)

@@ -15,8 +15,8 @@ from complaintkit_baseline import DATA
 from complaintkit_baseline import standard as baseline
 
 from complaintkit import hookimpl
-from complaintkit.calendar import DayOverride
-from complaintkit.errors import (
+from complaintkit.core.calendar import DayOverride
+from complaintkit.core.errors import (
     IllegalTransition,
     PluginError,
     RuleRefused,
@@ -24,11 +24,11 @@ from complaintkit.errors import (
     UnknownCategory,
 )
 from complaintkit.kit import ComplaintKit
-from complaintkit.model import Actor, DeadlineState, Marker, Role, TicketState
-from complaintkit.plugins import Plugins
-from complaintkit.rules import time_limits
+from complaintkit.core.model import Actor, DeadlineState, Marker, Role, TicketState
+from complaintkit.hooks.manager import Plugins
+from complaintkit.parts.time_limits import rules as time_limits
 from complaintkit.standard import load_standard
-from complaintkit.store import Store
+from complaintkit.engine.store import Store
 from complaintkit.testing import VirtualClock
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from complaintkit.kit import ComplaintKit
-from complaintkit.model import Actor, Marker, MessageChannel, OutgoingMessage, Role
-from complaintkit.outbox import Outbox, RetryPolicy
-from complaintkit.plugins import Plugins
-from complaintkit.store import Store
+from complaintkit.core.model import Actor, Marker, MessageChannel, OutgoingMessage, Role
+from complaintkit.engine.outbox import Outbox, RetryPolicy
+from complaintkit.hooks.manager import Plugins
+from complaintkit.engine.store import Store
 from complaintkit.testing import FakeSms, VirtualClock
-from complaintkit.transports import DeliveryReceipt, DeliveryState, SendOutcome
-from complaintkit.worker import Worker
+from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, SendOutcome
+from complaintkit.engine.worker import Worker
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 

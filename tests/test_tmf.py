@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from complaintkit.model import Actor, Role
-from complaintkit.tmf import communication_message, trouble_ticket
+from complaintkit.core.model import Actor, Role
+from complaintkit.interop.tmf import communication_message, trouble_ticket
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 BACK = Actor("bo001", Role.BACK_OFFICE, "service_centre")

@@ -1,6 +1,9 @@
 """complaintkit: the complaint work-order (投诉工单) process of Chinese telecom operators."""
 
-from complaintkit.plugins import hookimpl
+from complaintkit import _moved
+from complaintkit.hooks.markers import hookimpl
+
+_moved.install()
 
 __version__ = "0.1.0"
 

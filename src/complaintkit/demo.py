@@ -20,11 +20,11 @@ from typing import Any
 import attrs
 import structlog
 
-from complaintkit.errors import ComplaintKitError
+from complaintkit.core.errors import ComplaintKitError
 from complaintkit.kit import ComplaintKit
-from complaintkit.model import Actor, Channel, Role, TicketState
+from complaintkit.core.model import Actor, Channel, Role, TicketState
 from complaintkit.testing.clock import VirtualClock
-from complaintkit.worker import Worker
+from complaintkit.engine.worker import Worker
 
 log = structlog.get_logger(__name__)
 
@@ -250,6 +250,6 @@ def _known(standard: Any, code: str) -> bool:
 
 
 def _duration(text: str) -> Any:
-    from complaintkit.calendar import Duration
+    from complaintkit.core.calendar import Duration
 
     return Duration.parse(text)

@@ -15,10 +15,10 @@ from typing import Any
 
 import structlog
 
-from complaintkit import deadlines as deadlines_view
-from complaintkit.calendar import CalendarError, DayOverride, WorkCalendar, parse_hours
-from complaintkit.clock import Clock, SystemClock
-from complaintkit.errors import (
+from complaintkit.parts.time_limits import queries as deadlines_view
+from complaintkit.core.calendar import CalendarError, DayOverride, WorkCalendar, parse_hours
+from complaintkit.core.clock import Clock, SystemClock
+from complaintkit.core.errors import (
     ConcurrentChange,
     InvalidInput,
     PluginError,
@@ -26,7 +26,7 @@ from complaintkit.errors import (
     StandardInvalid,
     TicketNotFound,
 )
-from complaintkit.model import (
+from complaintkit.core.model import (
     Actor,
     Channel,
     Customer,
@@ -41,11 +41,14 @@ from complaintkit.model import (
     Urgency,
     mask_number,
 )
-from complaintkit.plugins import Plugins
-from complaintkit.rules import Context, follow_up, lifecycle, time_limits
+from complaintkit.hooks.manager import Plugins
+from complaintkit.engine.context import Context
+from complaintkit.parts.follow_up import rules as follow_up
+from complaintkit.parts.intake import rules as lifecycle
+from complaintkit.parts.time_limits import rules as time_limits
 from complaintkit.standard import Standard
-from complaintkit.store import Store, Transaction
-from complaintkit.transports import DeliveryReceipt, InboundSms
+from complaintkit.engine.store import Store, Transaction
+from complaintkit.ports.transports import DeliveryReceipt, InboundSms
 
 log = structlog.get_logger(__name__)
 
@@ -360,7 +363,7 @@ class ComplaintKit:
         with self.store.read() as tx:
             return tx.find_tickets(**filters)
 
-    # -- time limits' read side (complaintkit.deadlines, complaintkit.reports) -----------------------
+    # -- time limits' read side (complaintkit.parts.time_limits.queries, complaintkit.parts.reports.queries) -----------------------
 
     def deadlines(self, ticket_id: str, *, now: datetime | None = None) -> list[deadlines_view.DeadlineView]:
         """Every deadline of the ticket with its state and internal-target state at ``now``."""

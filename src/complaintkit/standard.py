@@ -30,10 +30,10 @@ import attrs
 from cattrs import transform_error
 from cattrs.errors import ClassValidationError, IterableValidationError
 
-from complaintkit.calendar import CalendarError, DayOverride, Duration
-from complaintkit.codec import converter
-from complaintkit.errors import InvalidInput, StandardInvalid, UnknownCategory
-from complaintkit.model import Role, Urgency
+from complaintkit.core.calendar import CalendarError, DayOverride, Duration
+from complaintkit.core.codec import converter
+from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
+from complaintkit.core.model import Role, Urgency
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
 

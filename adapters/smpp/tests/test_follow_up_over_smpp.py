@@ -18,13 +18,13 @@ from complaintkit_smpp import LocalSmsc, SmppConfig, SmppTransport
 
 from complaintkit.demo import WaitingTransport
 from complaintkit.kit import ComplaintKit
-from complaintkit.model import Actor, Role, TicketKind, TicketState
-from complaintkit.outbox import Outbox
-from complaintkit.plugins import Plugins
-from complaintkit.store import Store
+from complaintkit.core.model import Actor, Role, TicketKind, TicketState
+from complaintkit.engine.outbox import Outbox
+from complaintkit.hooks.manager import Plugins
+from complaintkit.engine.store import Store
 from complaintkit.testing import VirtualClock
-from complaintkit.transports import InboundSms
-from complaintkit.worker import Worker
+from complaintkit.ports.transports import InboundSms
+from complaintkit.engine.worker import Worker
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 TYPES = [(t.code, t.name, float(t.delay.removesuffix("h"))) for t in baseline().follow_up_types]

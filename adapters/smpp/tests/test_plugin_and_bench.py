@@ -11,7 +11,7 @@ from complaintkit_smpp import plugin
 from complaintkit_smpp.bench import bench_smpp
 from complaintkit_smpp.transport import SmppConfig, SmppTransport
 
-from complaintkit.transports import InboundSms, SendOutcome, SmsRequest, SmsTransport
+from complaintkit.ports.transports import InboundSms, SendOutcome, SmsRequest, SmsTransport
 
 
 def test_entry_point_is_registered():
@@ -75,7 +75,7 @@ def test_cli_hook_adds_bench_smpp():
 
 
 def test_hooks_validate_against_core_hookspecs():
-    hookspecs = pytest.importorskip("complaintkit.hookspecs")
+    hookspecs = pytest.importorskip("complaintkit.hooks.specs")
     pm = pluggy.PluginManager("complaintkit")
     pm.add_hookspecs(hookspecs)
     pm.register(plugin)

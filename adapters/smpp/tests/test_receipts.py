@@ -5,7 +5,7 @@ from datetime import datetime
 from complaintkit_smpp import pdu as P
 from complaintkit_smpp.receipts import InboundDecoder, normalise_id, parse_receipt_text
 
-from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms
+from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, InboundSms
 
 TEXT = "id:4096 sub:001 dlvrd:001 submit date:2405011200 done date:240501120530 stat:DELIVRD err:000 text:hello"
 

@@ -15,7 +15,7 @@ import time
 import pytest
 from complaintkit_smpp import SmppConfig, SmppTransport
 
-from complaintkit.transports import (
+from complaintkit.ports.transports import (
     DeliveryReceipt,
     DeliveryState,
     InboundSms,

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from complaintkit_smpp import LocalSmsc, SmppConfig, SmppTransport
 
-from complaintkit.transports import SendOutcome, SmsRequest
+from complaintkit.ports.transports import SendOutcome, SmsRequest
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None,
                                 reason="the openssl command is needed to make a test certificate")

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from complaintkit_smpp import LocalSmsc, SmppConfig, SmppTransport
 
-from complaintkit.transports import (
+from complaintkit.ports.transports import (
     DeliveryReceipt,
     DeliveryState,
     InboundSms,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from complaintkit_smpp import LocalSmsc
 
-from complaintkit.model import MessageChannel, OutgoingMessage
-from complaintkit.store import Store
+from complaintkit.core.model import MessageChannel, OutgoingMessage
+from complaintkit.engine.store import Store
 
 
 def test_worker_delivers_the_outbox_to_the_smsc_in_its_settings(tmp_path: Path) -> None:

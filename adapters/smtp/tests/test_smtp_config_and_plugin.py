@@ -77,7 +77,7 @@ def test_hook_answers_only_when_a_host_is_configured(monkeypatch: Any) -> None:
 
 
 def test_plugin_is_registered_through_the_entry_point(monkeypatch: Any) -> None:
-    from complaintkit.plugins import Plugins
+    from complaintkit.hooks.manager import Plugins
 
     monkeypatch.delenv("COMPLAINTKIT_SMTP_HOST", raising=False)
     plugins = Plugins.discover()

@@ -8,12 +8,12 @@ from typing import Any
 from complaintkit_smtp import message_id_for
 
 from complaintkit.kit import ComplaintKit
-from complaintkit.model import Actor, Role
-from complaintkit.outbox import Outbox
-from complaintkit.plugins import Plugins
-from complaintkit.store import Store
+from complaintkit.core.model import Actor, Role
+from complaintkit.engine.outbox import Outbox
+from complaintkit.hooks.manager import Plugins
+from complaintkit.engine.store import Store
 from complaintkit.testing import VirtualClock
-from complaintkit.worker import Worker
+from complaintkit.engine.worker import Worker
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 

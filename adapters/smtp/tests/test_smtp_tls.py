@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from complaintkit_smtp import SmtpConfig, SmtpTransport
 
-from complaintkit.transports import EmailRequest, SendOutcome
+from complaintkit.ports.transports import EmailRequest, SendOutcome
 
 REQUEST = EmailRequest("TS1:overdue", ("network_dept",), "[overdue] TS1 超时", "请尽快处理。")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from complaintkit_smtp import message_id_for
 
-from complaintkit.transports import EmailRequest, SendOutcome
+from complaintkit.ports.transports import EmailRequest, SendOutcome
 
 SENDER = "complaints@example.cn"  # as in conftest.py
 

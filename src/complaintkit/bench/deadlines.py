@@ -24,7 +24,7 @@ from typing import Any
 import click
 
 from complaintkit.bench.report import emit
-from complaintkit.calendar import WorkCalendar, format_hours, parse_hours
+from complaintkit.core.calendar import WorkCalendar, format_hours, parse_hours
 
 YEARS = range(2024, 2027)
 # Starts stop early enough that the longest case still ends inside the data.

@@ -30,8 +30,8 @@ class _FullPath:
         import structlog
 
         from complaintkit.kit import ComplaintKit
-        from complaintkit.model import Actor, Role
-        from complaintkit.store import Store
+        from complaintkit.core.model import Actor, Role
+        from complaintkit.engine.store import Store
         from complaintkit.testing import VirtualClock
 
         structlog.configure(processors=[], logger_factory=structlog.ReturnLoggerFactory())  # measure the kit, not a log sink

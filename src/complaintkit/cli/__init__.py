@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from complaintkit import __version__
-from complaintkit.errors import ComplaintKitError
+from complaintkit.core.errors import ComplaintKitError
 
 
 class _Group(click.Group):
@@ -45,7 +45,7 @@ def _load() -> None:
     bench.add_command(intake)
     bench.add_command(deadlines)
     try:
-        from complaintkit.plugins import Plugins
+        from complaintkit.hooks.manager import Plugins
 
         Plugins.discover().call_all("complaintkit_cli_commands", cli=cli)
     except ComplaintKitError as exc:

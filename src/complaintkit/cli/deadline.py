@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from complaintkit.calendar import (
+from complaintkit.core.calendar import (
     CalendarError,
     DayOverride,
     Duration,

@@ -41,11 +41,11 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
 
     from complaintkit import demo as scenario
     from complaintkit.kit import ComplaintKit
-    from complaintkit.outbox import Outbox, RetryPolicy
-    from complaintkit.plugins import Plugins
-    from complaintkit.store import Store
+    from complaintkit.engine.outbox import Outbox, RetryPolicy
+    from complaintkit.hooks.manager import Plugins
+    from complaintkit.engine.store import Store
     from complaintkit.testing import FakeMail, VirtualClock
-    from complaintkit.worker import Worker
+    from complaintkit.engine.worker import Worker
 
     configure_cli_logging(level=log_level, json=json_logs)
     console = Console(stderr=False)
@@ -97,7 +97,7 @@ def _sms(stack: contextlib.ExitStack, plugins: Any, smsc: str | None, system_id:
          password: str | None, fake: bool) -> tuple[Any, str, Any]:
     from complaintkit.demo import WaitingTransport
     from complaintkit.testing import FakeSms
-    from complaintkit.transports import InboundSms
+    from complaintkit.ports.transports import InboundSms
 
     if not fake:
         if smsc:

@@ -25,7 +25,7 @@ def worker(url: str, settings_file: str | None, idle: float, log_level: str, jso
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
     configure_cli_logging(level=log_level, json=json_logs)
     from complaintkit.kit import ComplaintKit
-    from complaintkit.worker import Worker
+    from complaintkit.engine.worker import Worker
 
     kit = ComplaintKit.open(url, settings=load_settings(settings_file))
     runner = Worker(kit)
@@ -64,7 +64,7 @@ def plugins() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from complaintkit.plugins import Plugins
+    from complaintkit.hooks.manager import Plugins
 
     table = Table(title="complaintkit plugins, in load order (built-ins last)")
     for column in ("name", "distribution", "version", "hooks"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from complaintkit.clock import SHANGHAI
+from complaintkit.core.clock import SHANGHAI
 
 
 class VirtualClock:

@@ -15,8 +15,8 @@ from typing import Any
 
 import attrs
 
-from complaintkit.boss import Bill, CustomerProfile, Subscription
-from complaintkit.transports import (
+from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
+from complaintkit.ports.transports import (
     DeliveryReceipt,
     DeliveryState,
     EmailRequest,

@@ -51,8 +51,8 @@ def ck_db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def ck_kit(ck_db_url: str, ck_clock: VirtualClock, ck_boss: FakeBoss) -> Iterator[Any]:
     from complaintkit.kit import ComplaintKit
-    from complaintkit.plugins import Plugins, hookimpl
-    from complaintkit.store import Store
+    from complaintkit.hooks.manager import Plugins, hookimpl
+    from complaintkit.engine.store import Store
 
     class _Boss:
         @hookimpl(tryfirst=True)
@@ -66,8 +66,8 @@ def ck_kit(ck_db_url: str, ck_clock: VirtualClock, ck_boss: FakeBoss) -> Iterato
 
 @pytest.fixture
 def ck_worker(ck_kit: Any, ck_sms: FakeSms, ck_mail: FakeMail) -> Any:
-    from complaintkit.outbox import Outbox
-    from complaintkit.worker import Worker
+    from complaintkit.engine.outbox import Outbox
+    from complaintkit.engine.worker import Worker
 
     worker = Worker(ck_kit, Outbox(ck_kit, sms=ck_sms, email=ck_mail))
     ck_kit.clock.attach(worker)

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from complaintkit.transports import SendOutcome, SmsRequest
+from complaintkit.ports.transports import SendOutcome, SmsRequest
 
 from .smsc import LocalSmsc
 from .transport import SmppConfig, SmppTransport

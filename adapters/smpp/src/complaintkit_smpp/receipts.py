@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 import attrs
 import structlog
 
-from complaintkit.transports import DeliveryReceipt, DeliveryState, InboundSms
+from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, InboundSms
 
 from . import pdu as P
 from .text import DC_GSM, DC_LATIN1, DC_UCS2, gsm_decode, mask_number

@@ -26,7 +26,7 @@ from typing import Any, Self
 import attrs
 import structlog
 
-from complaintkit.transports import (
+from complaintkit.ports.transports import (
     DeliveryReceipt,
     InboundSms,
     SendOutcome,

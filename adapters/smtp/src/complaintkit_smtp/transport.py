@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 import structlog
 
-from complaintkit.transports import EmailRequest, SendOutcome, SendResult
+from complaintkit.ports.transports import EmailRequest, SendOutcome, SendResult
 
 log = structlog.get_logger(__name__)
 
@@ -198,7 +198,7 @@ class _Refused(Exception):
 
 
 class SmtpTransport:
-    """An :class:`~complaintkit.transports.EmailTransport` over ``smtplib`` (synchronous)."""
+    """An :class:`~complaintkit.ports.transports.EmailTransport` over ``smtplib`` (synchronous)."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config

@@ -2,7 +2,7 @@
 
 Every type is a frozen attrs class; a change is a new value (``attrs.evolve``). Values are built
 with named constructors (``Msisdn.parse``, ``Ticket.new``), never from a loose ``**dict``; the
-store turns them into rows and back through the private converter in :mod:`complaintkit.codec`.
+store turns them into rows and back through the private converter in :mod:`complaintkit.core.codec`.
 The names follow SPEC.md's glossary and stay mappable to TMF621 (ticket) and TMF681 (message).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from complaintkit.errors import InvalidInput
+from complaintkit.core.errors import InvalidInput
 
 _MSISDN = re.compile(r"^1[3-9]\d{9}$")
 

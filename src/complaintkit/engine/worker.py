@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from complaintkit.outbox import Outbox
+from complaintkit.engine.outbox import Outbox
 
 if TYPE_CHECKING:
     from complaintkit.kit import ComplaintKit

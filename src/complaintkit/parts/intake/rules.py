@@ -9,8 +9,8 @@
         └────────────── (online follow-up: follow_up ──convert──▶ accepted) ────────▶ archived
 
 Every action is checked against :data:`TRANSITIONS`; anything else raises
-:class:`~complaintkit.errors.IllegalTransition` naming the ticket, its state and what is allowed.
-Every change is an :class:`~complaintkit.model.Event` with actor, time and reason.
+:class:`~complaintkit.core.errors.IllegalTransition` naming the ticket, its state and what is allowed.
+Every change is an :class:`~complaintkit.core.model.Event` with actor, time and reason.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
-from complaintkit.errors import IllegalTransition, InvalidInput, RuleRefused
-from complaintkit.model import (
+from complaintkit.core.errors import IllegalTransition, InvalidInput, RuleRefused
+from complaintkit.core.model import (
     Channel,
     Customer,
     Decision,
@@ -34,7 +34,8 @@ from complaintkit.model import (
     Timer,
     Urgency,
 )
-from complaintkit.rules import Context, time_limits
+from complaintkit.engine.context import Context
+from complaintkit.parts.time_limits import rules as time_limits
 
 S = TicketState
 
@@ -264,7 +265,7 @@ def _merge(first: Decision | None, second: Decision) -> Decision:
 
 def fire_timer(ticket: Ticket, timer: Timer, ctx: Context) -> Decision:
     """Route a due timer to the rule that owns it."""
-    from complaintkit.rules import follow_up
+    from complaintkit.parts.follow_up import rules as follow_up
 
     if timer.name.startswith(("near:", "overdue:", "internal:")):
         if not ticket.is_open:

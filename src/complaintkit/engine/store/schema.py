@@ -1,7 +1,7 @@
 """The store's tables (SQLAlchemy Core). Migrations in ``migrations/`` create and change them.
 
 Times are stored as UTC without zone on every database, so SQLite and PostgreSQL compare them
-alike; :mod:`complaintkit.store.sql` converts at the boundary. Every hot query has an index:
+alike; :mod:`complaintkit.engine.store.sql` converts at the boundary. Every hot query has an index:
 due timers by due time, the outbox by state and next attempt, open tickets by customer.
 """
 

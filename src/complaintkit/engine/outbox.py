@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import structlog
 
-from complaintkit.model import MessageChannel
-from complaintkit.transports import (
+from complaintkit.core.model import MessageChannel
+from complaintkit.ports.transports import (
     DeliveryReceipt,
     EmailRequest,
     InboundSms,

@@ -21,8 +21,8 @@ import attrs
 import pluggy
 import structlog
 
-from complaintkit import hookspecs
-from complaintkit.errors import PluginError
+from complaintkit.hooks import specs as hookspecs
+from complaintkit.core.errors import PluginError
 
 log = structlog.get_logger(__name__)
 
@@ -67,9 +67,9 @@ class Plugins:
                 _register(pm, plugin, ep.name, getattr(ep, "dist", None))
         for plugin in extra:
             _register(pm, plugin, getattr(plugin, "__name__", None) or type(plugin).__name__, None)
-        from complaintkit import builtins
+        from complaintkit.hooks import defaults as builtins
 
-        _register(pm, builtins, "complaintkit.builtins", None)
+        _register(pm, builtins, "complaintkit.hooks.defaults", None)
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 import cattrs
 from cattrs.preconf.json import make_converter
 
-from complaintkit.model import Msisdn
+from complaintkit.core.model import Msisdn
 
 converter: cattrs.Converter = make_converter(forbid_extra_keys=True)
 

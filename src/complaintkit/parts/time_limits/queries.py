@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from complaintkit.model import (
+from complaintkit.core.model import (
     Deadline,
     DeadlineState,
     Marker,
@@ -74,7 +74,7 @@ def near_at(deadline: Deadline, standard: Standard) -> datetime | None:
         span = (deadline.due_at - deadline.started_at).total_seconds()
         at = deadline.started_at + timedelta(seconds=span * s.near_overdue_share)
     else:
-        from complaintkit.rules.time_limits import natural
+        from complaintkit.parts.time_limits.rules import natural
 
         at = deadline.due_at - natural(s.near_overdue_before)
     return at if at > deadline.started_at else None

@@ -22,9 +22,9 @@ from typing import Any
 
 import attrs
 
-from complaintkit.calendar import Duration
-from complaintkit.errors import InvalidInput, RuleRefused
-from complaintkit.model import (
+from complaintkit.core.calendar import Duration
+from complaintkit.core.errors import InvalidInput, RuleRefused
+from complaintkit.core.model import (
     Deadline,
     DeadlineState,
     Decision,
@@ -35,7 +35,7 @@ from complaintkit.model import (
     Ticket,
     Timer,
 )
-from complaintkit.rules import Context
+from complaintkit.engine.context import Context
 
 #: states of a deadline whose clock has not been stopped by its stage's action
 OPEN_STATES = (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE, DeadlineState.PAUSED)

@@ -26,9 +26,9 @@ import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from complaintkit.codec import converter
-from complaintkit.errors import ConcurrentChange, TicketNotFound
-from complaintkit.model import (
+from complaintkit.core.codec import converter
+from complaintkit.core.errors import ConcurrentChange, TicketNotFound
+from complaintkit.core.model import (
     Event,
     MessageState,
     OutgoingMessage,
@@ -37,7 +37,7 @@ from complaintkit.model import (
     TicketState,
     Timer,
 )
-from complaintkit.store import schema
+from complaintkit.engine.store import schema
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +100,7 @@ class Store:
         from alembic.config import Config
 
         config = Config()
-        config.set_main_option("script_location", str(resources.files("complaintkit.store") / "migrations"))
+        config.set_main_option("script_location", str(resources.files("complaintkit.engine.store") / "migrations"))
         with self.engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
@@ -467,7 +467,7 @@ class Transaction:
         if rows:
             self.conn.execute(update(schema.outbox).where(o.id.in_([r.id for r in rows]))
                               .values(lease_until=utc(now + lease), state=MessageState.IN_PROGRESS.value))
-        from complaintkit.model import MessageChannel
+        from complaintkit.core.model import MessageChannel
 
         return [ClaimedMessage(r.id, OutgoingMessage(r.key, MessageChannel(r.channel), r.recipient, r.text,
                                                      r.ticket_id, r.subject, r.template, r.sender), r.attempts)

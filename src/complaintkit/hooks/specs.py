@@ -19,12 +19,12 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from complaintkit.calendar import DayOverride
-    from complaintkit.model import Event, Ticket
+    from complaintkit.core.calendar import DayOverride
+    from complaintkit.core.model import Event, Ticket
     from complaintkit.standard import Standard
-    from complaintkit.transports import EmailTransport, SmsTransport
+    from complaintkit.ports.transports import EmailTransport, SmsTransport
 
-hookspec = pluggy.HookspecMarker("complaintkit")
+from complaintkit.hooks.markers import hookspec
 
 # -- start-up: the province standard ----------------------------------------------------------
 
@@ -45,7 +45,7 @@ def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride]
     """Add or correct days of the working calendar.
 
     Called once at start-up, after the standard is chosen, with that ``standard``. Return a list of
-    :class:`~complaintkit.calendar.DayOverride` (a year from the State Council notice before the
+    :class:`~complaintkit.core.calendar.DayOverride` (a year from the State Council notice before the
     calendar package ships it, a local holiday). All plugins' answers are applied, after the
     standard's own ``calendar.toml``.
     """
@@ -59,7 +59,7 @@ def complaintkit_sms_transport(settings: Mapping[str, Any]) -> SmsTransport | No
     """Provide the SMS transport (an SMPP bind, an HTTP gateway …).
 
     Called once when the outbox worker starts, with the ``sms`` section of the kit's settings.
-    Return an object implementing :class:`~complaintkit.transports.SmsTransport`, or ``None``.
+    Return an object implementing :class:`~complaintkit.ports.transports.SmsTransport`, or ``None``.
     The worker owns it from then on and calls ``close()`` when it stops.
     """
 
@@ -69,7 +69,7 @@ def complaintkit_email_transport(settings: Mapping[str, Any]) -> EmailTransport 
     """Provide the e-mail transport for reminders, digests and warnings.
 
     Called once when the outbox worker starts, with the ``email`` section of the kit's settings.
-    Return an :class:`~complaintkit.transports.EmailTransport`, or ``None``.
+    Return an :class:`~complaintkit.ports.transports.EmailTransport`, or ``None``.
     """
 
 
@@ -101,7 +101,7 @@ def complaintkit_boss_client(settings: Mapping[str, Any]) -> Any | None:
     """Provide the BOSS/CRM client (SPEC M1).
 
     Called once at start-up with the ``boss`` section of the kit's settings. Return an object
-    implementing :class:`~complaintkit.boss.BossCrm` — customer profile, value tier and star
+    implementing :class:`~complaintkit.ports.boss.BossCrm` — customer profile, value tier and star
     level, subscriptions, bills, Monternet unsubscribe, refunds — or ``None``.
     """
 

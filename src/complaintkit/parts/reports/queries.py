@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from complaintkit.model import Event, Ticket, TicketKind
+from complaintkit.core.model import Event, Ticket, TicketKind
 
 if TYPE_CHECKING:
     from complaintkit.kit import ComplaintKit

@@ -53,7 +53,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from complaintkit.errors import ComplaintKitError
+from complaintkit.core.errors import ComplaintKitError
 
 __all__ = [
     "CalendarError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from complaintkit.model import Event, Marker, Ticket, TicketKind, TicketState, Urgency
+from complaintkit.core.model import Event, Marker, Ticket, TicketKind, TicketState, Urgency
 
 #: TMF621 v4 ticket statuses for our lifecycle states
 STATUS = {

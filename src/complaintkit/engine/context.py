@@ -1,4 +1,4 @@
-"""The process rules: pure functions from (ticket, context) to a :class:`~complaintkit.model.Decision`.
+"""The process rules: pure functions from (ticket, context) to a :class:`~complaintkit.core.model.Decision`.
 
 No I/O, no clock, no globals: everything a rule needs is in its arguments and the
 :class:`Context`, so every rule can be tested with plain values and any ``now``.
@@ -10,8 +10,8 @@ from datetime import datetime
 
 import attrs
 
-from complaintkit.calendar import WorkCalendar
-from complaintkit.model import Actor
+from complaintkit.core.calendar import WorkCalendar
+from complaintkit.core.model import Actor
 from complaintkit.standard import Standard
 
 

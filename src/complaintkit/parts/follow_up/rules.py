@@ -18,8 +18,8 @@ from datetime import datetime
 
 import attrs
 
-from complaintkit.calendar import Duration
-from complaintkit.model import (
+from complaintkit.core.calendar import Duration
+from complaintkit.core.model import (
     Deadline,
     DeadlineState,
     Decision,
@@ -31,7 +31,9 @@ from complaintkit.model import (
     TicketState,
     Timer,
 )
-from complaintkit.rules import Context, lifecycle, time_limits
+from complaintkit.engine.context import Context
+from complaintkit.parts.intake import rules as lifecycle
+from complaintkit.parts.time_limits import rules as time_limits
 
 SMS_TIMER = "follow_up_sms"
 WINDOW_TIMER = "follow_up_window"

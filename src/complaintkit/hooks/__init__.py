@@ -1,0 +1,1 @@
+"""The plugin seam: hook specifications, the typed plugin manager and the built-in defaults."""
