@@ -15,15 +15,12 @@ from typing import Any
 
 import structlog
 
-from complaintkit.parts.time_limits import queries as deadlines_view
-from complaintkit.core.calendar import CalendarError, DayOverride, WorkCalendar, parse_hours
+from complaintkit.core.calendar import WorkCalendar
 from complaintkit.core.clock import Clock, SystemClock
 from complaintkit.core.errors import (
     ConcurrentChange,
     InvalidInput,
-    PluginError,
     RuleRefused,
-    StandardInvalid,
     TicketNotFound,
 )
 from complaintkit.core.model import (
@@ -41,14 +38,16 @@ from complaintkit.core.model import (
     Urgency,
     mask_number,
 )
-from complaintkit.hooks.manager import Plugins
+from complaintkit.engine.calendar_setup import build_calendar
 from complaintkit.engine.context import Context
+from complaintkit.engine.store import Store, Transaction
+from complaintkit.hooks.manager import Plugins
 from complaintkit.parts.follow_up import rules as follow_up
 from complaintkit.parts.intake import rules as lifecycle
+from complaintkit.parts.time_limits import queries as deadlines_view
 from complaintkit.parts.time_limits import rules as time_limits
-from complaintkit.standard import Standard
-from complaintkit.engine.store import Store, Transaction
 from complaintkit.ports.transports import DeliveryReceipt, InboundSms
+from complaintkit.standard import Standard
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +78,7 @@ class ComplaintKit:
                 "standard", "no province standard: install a standard plugin (complaintkit-baseline) "
                 "or pass standard=load_standard(folder)")
         self.standard: Standard = found
-        self.calendar = calendar or self._calendar()
+        self.calendar = calendar or build_calendar(self.standard, self.plugins)
         self.boss = self.plugins.call_first("complaintkit_boss_client", settings=self.settings.get("boss", {}))
         self._ids = id_factory or _default_id
         attach = getattr(self.clock, "attach", None)
@@ -90,46 +89,6 @@ class ComplaintKit:
     def open(cls, url: str, **options: Any) -> ComplaintKit:
         """A kit on the database at ``url`` (``sqlite:///complaints.db``, ``postgresql://…``)."""
         return cls(Store.open(url), **options)
-
-    def _calendar(self) -> WorkCalendar:
-        """The working calendar: the standard's ``calendar.toml``, then every plugin's overrides.
-
-        A bad override is refused at start-up naming where it came from: the standard's file
-        (:class:`StandardInvalid`) or the plugin (:class:`PluginError`)."""
-        hook = "complaintkit_calendar_overrides"
-        where = self.standard.source or self.standard.name
-        sources: list[tuple[str, list[Any]]] = [("", list(self.standard.calendar_overrides))]
-        for impl in reversed(getattr(self.plugins.pm.hook, hook).get_hookimpls()):
-            answer = self.plugins._call(impl, hook, {"standard": self.standard})
-            if answer is None:
-                continue
-            if isinstance(answer, (str, bytes)) or not isinstance(answer, Iterable):
-                raise PluginError(impl.plugin_name, hook, f"must return a list of DayOverride values, not {answer!r}")
-            items = list(answer)
-            for i, item in enumerate(items):
-                if not isinstance(item, DayOverride):
-                    raise PluginError(impl.plugin_name, hook, f"item [{i}] is {item!r}, not a DayOverride "
-                                      "(build it with DayOverride.parse('2027-01-01=off'))")
-            sources.append((impl.plugin_name, items))
-        try:
-            hours = parse_hours(self.standard.settings.working_hours) if self.standard.settings.working_hours else None
-        except CalendarError as exc:
-            raise StandardInvalid(where, [f"standard.toml: $.settings.working_hours: {exc}"]) from exc
-        try:
-            return WorkCalendar.chinese(hours=hours, overrides=[o for _, items in sources for o in items])
-        except CalendarError as exc:
-            blamed = []
-            for name, items in sources:
-                try:
-                    WorkCalendar.chinese(hours=hours, overrides=items, years=range(2024, 2025))
-                except CalendarError as own:
-                    blamed.append((name, own))
-            for name, problem in blamed:
-                if not name:
-                    raise StandardInvalid(where, [f"calendar.toml: $.day: {problem}"]) from exc
-                raise PluginError(name, hook, str(problem)) from exc
-            names = ", ".join(n or f"calendar.toml of {where}" for n, items in sources if items)
-            raise PluginError(names, hook, f"{exc} (overrides given by: {names})") from exc
 
     def context(self, actor: Actor | None = None) -> Context:
         return Context(self.standard, self.calendar, self.clock.now(), actor or Actor.system())

@@ -9,7 +9,7 @@ by the worker, so every kit command runs on the worker's own thread.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -95,6 +95,22 @@ class EmailRequest:
     body: str
 
 
+class InboundSink(Protocol):
+    """Where a transport hands what arrives from the far end: the kit's durable inbox.
+
+    ``accept`` returns only after the item is committed to the database; a transport answers the
+    far end (``deliver_sm_resp``) only after it returns. When it raises, the item was *not*
+    stored: the transport must answer with a temporary error so that the far end delivers it
+    again (SMPP: ``ESME_RX_T_APPN``, 0x64). It may be called from the transport's own thread.
+    """
+
+    def accept(self, item: DeliveryReceipt | InboundSms) -> None: ...
+
+
+#: called by a transport as each request's fate is known, from any thread
+ResultCallback = Callable[[SendResult], None]
+
+
 @runtime_checkable
 class SmsTransport(Protocol):
     """What an SMS plugin provides (see the ``complaintkit_sms_transport`` hook)."""
@@ -104,12 +120,24 @@ class SmsTransport(Protocol):
 
         Blocks until every request in the batch is either accepted, refused, or judged worth a
         retry. A transport pipelines the batch as its protocol allows (an SMPP window).
+
+        A transport that takes ``on_result`` (keyword) calls it with each request's result as
+        soon as that is known — for SMPP, when the last part's ``submit_sm_resp`` arrives — so
+        the outbox records every message as it is acknowledged, and a crash re-sends at most
+        what was in flight. The returned list still holds every result.
         """
         ...
 
     def drain_inbound(self) -> list[DeliveryReceipt | InboundSms]:
-        """Return and forget what arrived since the last call (never blocks)."""
+        """Return and forget what arrived since the last call (never blocks).
+
+        Only for transports without ``set_inbound_sink``: what they hold in memory is lost if
+        the process dies before the worker drains it."""
         ...
+
+    # Optional: ``set_inbound_sink(sink: InboundSink) -> None``. A transport that has it hands
+    # every customer reply and receipt to the sink *before* acknowledging it to the far end
+    # (see InboundSink); the worker calls it once, before the first send.
 
     def close(self) -> None:
         """Release connections; the transport is not used afterwards."""
