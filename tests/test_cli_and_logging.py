@@ -17,8 +17,8 @@ import structlog
 from click.testing import CliRunner
 
 from complaintkit.cli import cli
-from complaintkit.logging import mask_pii, mask_text
 from complaintkit.core.model import Msisdn
+from complaintkit.logging import mask_pii, mask_text
 
 UNMASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 

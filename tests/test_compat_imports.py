@@ -13,10 +13,11 @@ def test_a_01_import_path_is_the_same_module_as_its_new_home(old: str, new: str)
 
 
 def test_01_rules_package_still_gives_context_and_its_rule_modules() -> None:
-    from complaintkit.engine.context import Context as New
-    from complaintkit.parts.intake import rules as intake_rules
     from complaintkit.rules import Context, lifecycle, time_limits
     from complaintkit.rules.lifecycle import TRANSITIONS
+
+    from complaintkit.engine.context import Context as New
+    from complaintkit.parts.intake import rules as intake_rules
 
     assert Context is New
     assert lifecycle is intake_rules

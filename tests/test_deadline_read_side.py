@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from complaintkit.parts.reports import queries as reports
 from complaintkit.core.model import Actor, DeadlineState, Role
+from complaintkit.parts.reports import queries as reports
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 NET = Actor("net01", Role.DEPARTMENT, "network_dept")
@@ -72,9 +72,9 @@ def test_C5_paused_ticket_shows_paused_and_goes_last_in_the_queue(ck_db_url: str
     import attrs
     from complaintkit_baseline import standard
 
-    from complaintkit.kit import ComplaintKit
-    from complaintkit.hooks.manager import Plugins
     from complaintkit.engine.store import Store
+    from complaintkit.hooks.manager import Plugins
+    from complaintkit.kit import ComplaintKit
     from complaintkit.testing import VirtualClock
 
     std = standard()

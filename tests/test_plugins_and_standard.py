@@ -14,10 +14,10 @@ from complaintkit_baseline import standard as baseline
 from complaintkit import hookimpl
 from complaintkit.cli import cli
 from complaintkit.core.errors import PluginError, StandardInvalid
-from complaintkit.kit import ComplaintKit
-from complaintkit.hooks.manager import Plugins
-from complaintkit.standard import load_standard
 from complaintkit.engine.store import Store
+from complaintkit.hooks.manager import Plugins
+from complaintkit.kit import ComplaintKit
+from complaintkit.standard import load_standard
 
 
 def test_M2_entry_point_plugins_are_found_and_built_ins_come_last() -> None:

@@ -10,9 +10,9 @@ import pytest
 from complaintkit.core.codec import converter
 from complaintkit.core.errors import ConcurrentChange
 from complaintkit.core.model import Actor, Event, Role, TicketState
-from complaintkit.parts.intake import rules as lifecycle
 from complaintkit.engine.store import Store
 from complaintkit.engine.store.sql import _event_doc
+from complaintkit.parts.intake import rules as lifecycle
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 SHANGHAI = timezone(timedelta(hours=8))
@@ -94,8 +94,8 @@ def test_N1_sqlite_reads_do_not_block_a_writer(sqlite_url: str) -> None:
 def test_N1_sqlite_times_are_written_as_sqlalchemy_reads_them(sqlite_url: str, ck_clock: Any) -> None:
     """The fast insert path and SQLAlchemy must store times in one text form, or comparisons
     between a stored due time and a bound 'now' would go wrong at equal times."""
-    from complaintkit.kit import ComplaintKit
     from complaintkit.hooks.manager import Plugins
+    from complaintkit.kit import ComplaintKit
 
     kit = ComplaintKit(Store.open(sqlite_url), plugins=Plugins.discover(), clock=ck_clock)
     t = kit.open_follow_up(DESK, msisdn="13912345678", problem_type="call_quality", category="hotline",
@@ -113,8 +113,8 @@ def test_N4_a_dropped_database_connection_fails_one_command_and_loses_nothing(
         fresh_pg_url: str, pg_admin_url: str, ck_clock: Any) -> None:
     import psycopg
 
-    from complaintkit.kit import ComplaintKit
     from complaintkit.hooks.manager import Plugins
+    from complaintkit.kit import ComplaintKit
 
     url = f"{fresh_pg_url}&application_name=ck_dropped"
     kit = ComplaintKit(Store.open(url), plugins=Plugins.discover(), clock=ck_clock)

@@ -23,12 +23,12 @@ from complaintkit.core.errors import (
     StandardInvalid,
     UnknownCategory,
 )
-from complaintkit.kit import ComplaintKit
 from complaintkit.core.model import Actor, DeadlineState, Marker, Role, TicketState
+from complaintkit.engine.store import Store
 from complaintkit.hooks.manager import Plugins
+from complaintkit.kit import ComplaintKit
 from complaintkit.parts.time_limits import rules as time_limits
 from complaintkit.standard import load_standard
-from complaintkit.engine.store import Store
 from complaintkit.testing import VirtualClock
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from complaintkit.kit import ComplaintKit
 from complaintkit.core.model import Actor, Marker, MessageChannel, OutgoingMessage, Role
 from complaintkit.engine.outbox import Outbox, RetryPolicy
-from complaintkit.hooks.manager import Plugins
 from complaintkit.engine.store import Store
-from complaintkit.testing import FakeSms, VirtualClock
-from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, SendOutcome
 from complaintkit.engine.worker import Worker
+from complaintkit.hooks.manager import Plugins
+from complaintkit.kit import ComplaintKit
+from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, SendOutcome
+from complaintkit.testing import FakeSms, VirtualClock
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 

@@ -21,10 +21,10 @@ import attrs
 import structlog
 
 from complaintkit.core.errors import ComplaintKitError
-from complaintkit.kit import ComplaintKit
 from complaintkit.core.model import Actor, Channel, Role, TicketState
-from complaintkit.testing.clock import VirtualClock
 from complaintkit.engine.worker import Worker
+from complaintkit.kit import ComplaintKit
+from complaintkit.testing.clock import VirtualClock
 
 log = structlog.get_logger(__name__)
 

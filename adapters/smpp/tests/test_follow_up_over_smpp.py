@@ -16,15 +16,15 @@ from click.testing import CliRunner
 from complaintkit_baseline import standard as baseline
 from complaintkit_smpp import LocalSmsc, SmppConfig, SmppTransport
 
-from complaintkit.demo import WaitingTransport
-from complaintkit.kit import ComplaintKit
 from complaintkit.core.model import Actor, Role, TicketKind, TicketState
+from complaintkit.demo import WaitingTransport
 from complaintkit.engine.outbox import Outbox
-from complaintkit.hooks.manager import Plugins
 from complaintkit.engine.store import Store
-from complaintkit.testing import VirtualClock
-from complaintkit.ports.transports import InboundSms
 from complaintkit.engine.worker import Worker
+from complaintkit.hooks.manager import Plugins
+from complaintkit.kit import ComplaintKit
+from complaintkit.ports.transports import InboundSms
+from complaintkit.testing import VirtualClock
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 TYPES = [(t.code, t.name, float(t.delay.removesuffix("h"))) for t in baseline().follow_up_types]

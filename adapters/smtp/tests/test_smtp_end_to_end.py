@@ -7,13 +7,13 @@ from typing import Any
 
 from complaintkit_smtp import message_id_for
 
-from complaintkit.kit import ComplaintKit
 from complaintkit.core.model import Actor, Role
 from complaintkit.engine.outbox import Outbox
-from complaintkit.hooks.manager import Plugins
 from complaintkit.engine.store import Store
-from complaintkit.testing import VirtualClock
 from complaintkit.engine.worker import Worker
+from complaintkit.hooks.manager import Plugins
+from complaintkit.kit import ComplaintKit
+from complaintkit.testing import VirtualClock
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 

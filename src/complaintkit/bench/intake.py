@@ -29,9 +29,9 @@ class _FullPath:
     def __init__(self, url: str) -> None:
         import structlog
 
-        from complaintkit.kit import ComplaintKit
         from complaintkit.core.model import Actor, Role
         from complaintkit.engine.store import Store
+        from complaintkit.kit import ComplaintKit
         from complaintkit.testing import VirtualClock
 
         structlog.configure(processors=[], logger_factory=structlog.ReturnLoggerFactory())  # measure the kit, not a log sink

@@ -40,12 +40,12 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
     from rich.table import Table
 
     from complaintkit import demo as scenario
-    from complaintkit.kit import ComplaintKit
     from complaintkit.engine.outbox import Outbox, RetryPolicy
-    from complaintkit.hooks.manager import Plugins
     from complaintkit.engine.store import Store
-    from complaintkit.testing import FakeMail, VirtualClock
     from complaintkit.engine.worker import Worker
+    from complaintkit.hooks.manager import Plugins
+    from complaintkit.kit import ComplaintKit
+    from complaintkit.testing import FakeMail, VirtualClock
 
     configure_cli_logging(level=log_level, json=json_logs)
     console = Console(stderr=False)
@@ -96,8 +96,8 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
 def _sms(stack: contextlib.ExitStack, plugins: Any, smsc: str | None, system_id: str | None,
          password: str | None, fake: bool) -> tuple[Any, str, Any]:
     from complaintkit.demo import WaitingTransport
-    from complaintkit.testing import FakeSms
     from complaintkit.ports.transports import InboundSms
+    from complaintkit.testing import FakeSms
 
     if not fake:
         if smsc:

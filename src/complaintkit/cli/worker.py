@@ -24,8 +24,8 @@ from complaintkit.logging import configure_cli_logging
 def worker(url: str, settings_file: str | None, idle: float, log_level: str, json_logs: bool) -> None:
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
     configure_cli_logging(level=log_level, json=json_logs)
-    from complaintkit.kit import ComplaintKit
     from complaintkit.engine.worker import Worker
+    from complaintkit.kit import ComplaintKit
 
     kit = ComplaintKit.open(url, settings=load_settings(settings_file))
     runner = Worker(kit)

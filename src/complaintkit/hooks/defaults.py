@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
 from complaintkit.hooks.manager import hookimpl
+from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
 
 
 class NoBoss:

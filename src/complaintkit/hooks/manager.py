@@ -21,8 +21,8 @@ import attrs
 import pluggy
 import structlog
 
-from complaintkit.hooks import specs as hookspecs
 from complaintkit.core.errors import PluginError
+from complaintkit.hooks import specs as hookspecs
 
 log = structlog.get_logger(__name__)
 

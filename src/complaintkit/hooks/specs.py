@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 if TYPE_CHECKING:
     import click
 
     from complaintkit.core.calendar import DayOverride
     from complaintkit.core.model import Event, Ticket
-    from complaintkit.standard import Standard
     from complaintkit.ports.transports import EmailTransport, SmsTransport
+    from complaintkit.standard import Standard
 
 from complaintkit.hooks.markers import hookspec
 

@@ -50,9 +50,9 @@ def ck_db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def ck_kit(ck_db_url: str, ck_clock: VirtualClock, ck_boss: FakeBoss) -> Iterator[Any]:
-    from complaintkit.kit import ComplaintKit
-    from complaintkit.hooks.manager import Plugins, hookimpl
     from complaintkit.engine.store import Store
+    from complaintkit.hooks.manager import Plugins, hookimpl
+    from complaintkit.kit import ComplaintKit
 
     class _Boss:
         @hookimpl(tryfirst=True)
