@@ -9,59 +9,51 @@ The names follow SPEC.md's glossary and stay mappable to TMF621 (ticket) and TMF
 from __future__ import annotations
 
 import enum
-import re
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from complaintkit.core import inputs
 from complaintkit.core.errors import InvalidInput
+from complaintkit.core.masking import mask_number, msisdn_digits
 
-_MSISDN = re.compile(r"^1[3-9]\d{9}$")
+
+def _valid_digits(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or msisdn_digits(value) != value:
+        raise InvalidInput("msisdn", f"{mask_number(value)!r} is not 11 digits of a Chinese mobile number")
 
 
 @attrs.define(frozen=True)
 class Msisdn:
     """A Chinese mobile number, 11 digits, without country code."""
 
-    digits: str
+    digits: str = attrs.field(validator=_valid_digits)
 
     @classmethod
     def parse(cls, text: str, *, field: str = "msisdn") -> Msisdn:
-        """Accept ``13812345678``, ``+86 138 1234 5678`` or ``0086-13812345678``.
+        """Accept every form of :data:`complaintkit.core.masking.MSISDN`: ``13812345678``,
+        ``138 1234 5678``, ``138-1234-5678``, ``+86 138 1234 5678``, ``008613812345678`` …
 
         Anything else is refused with :class:`InvalidInput` naming ``field``; the refused value is
         shown masked, because error messages end up in logs.
         """
         if not isinstance(text, str):
             raise InvalidInput(field, f"expected a mobile number as text, got {type(text).__name__}")
-        compact = re.sub(r"[\s\-()]", "", text)
-        for prefix in ("+86", "0086", "86"):
-            if compact.startswith(prefix) and len(compact) == 11 + len(prefix):
-                compact = compact[len(prefix):]
-                break
-        if not _MSISDN.match(compact):
+        digits = msisdn_digits(text)
+        if digits is None:
             raise InvalidInput(
                 field,
-                f"{mask_number(compact)!r} is not a valid Chinese mobile number "
+                f"{mask_number(text[:40])!r} is not a valid Chinese mobile number "
                 "(11 digits starting 13–19, optionally +86)",
             )
-        return cls(compact)
+        return cls(digits)
 
     def masked(self) -> str:
         return mask_number(self.digits)
 
     def __str__(self) -> str:
         return self.digits
-
-
-def mask_number(text: str) -> str:
-    """``13812345678`` → ``138****5678``; short or odd values keep only their ends."""
-    if len(text) >= 11:
-        return text[:3] + "*" * (len(text) - 7) + text[-4:]
-    if len(text) > 4:
-        return text[:2] + "*" * (len(text) - 4) + text[-2:]
-    return "*" * len(text)
 
 
 class Channel(enum.Enum):
@@ -130,9 +122,10 @@ class Role(enum.Enum):
 class Actor:
     """Who did something: a person with a role, or the system itself."""
 
-    id: str
-    role: Role
-    department: str = ""
+    id: str = attrs.field(validator=inputs.validator("actor.id", inputs.line, limit="actor", required=True))
+    role: Role = attrs.field(validator=inputs.validator("actor.role", inputs.instance, kind=Role))
+    department: str = attrs.field(default="", validator=inputs.validator("actor.department", inputs.line,
+                                                                            limit="department"))
 
     @classmethod
     def system(cls) -> Actor:
@@ -143,12 +136,14 @@ class Actor:
 class Customer:
     """The complaining customer, with the facts the CRM gave at acceptance."""
 
-    msisdn: Msisdn
-    name: str = ""
+    msisdn: Msisdn = attrs.field(validator=inputs.validator("customer.msisdn", inputs.instance, kind=Msisdn))
+    name: str = attrs.field(default="", validator=inputs.validator("customer.name", inputs.line, limit="name"))
     #: customer value tier (客户价值等级), e.g. "high", "medium", "low"
-    value_tier: str = "medium"
+    value_tier: str = attrs.field(default="medium", validator=inputs.validator(
+        "customer.value_tier", inputs.line, limit="tier"))
     #: star level (星级), 0 = none … 7 = diamond
-    star_level: int = 0
+    star_level: int = attrs.field(default=0, validator=inputs.validator(
+        "customer.star_level", inputs.whole_number, low=0, high=7))
 
 
 @attrs.define(frozen=True)

@@ -13,11 +13,13 @@ customer is answering. Follow-ups whose SMS has not gone out yet cannot be answe
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
 
+from complaintkit.core import inputs
 from complaintkit.core.calendar import Duration
 from complaintkit.core.model import (
     Deadline,
@@ -73,8 +75,7 @@ def _send_confirmation(ticket: Ticket, ctx: Context) -> Decision:
         channel=MessageChannel.SMS,
         to=ticket.customer.msisdn.digits,
         sender=settings.service_port,
-        text=ctx.standard.render(problem.template, problem=problem.name, window=settings.follow_up_window,
-                                 ticket_id=ticket.id),
+        text=ctx.standard.render(problem.template, problem=problem.name, ticket_id=ticket.id),
         ticket_id=ticket.id,
         template=problem.template,
     )
@@ -128,9 +129,11 @@ def classify_reply(candidates: Sequence[Ticket], text: str, ctx: Context) -> Rep
     The code inside a window converts the follow-up it matches (:func:`match_reply`); other text
     inside a window is an unknown code; the code after every window closed is late; anything
     else matches nothing. Only a conversion changes a ticket; the rest are answered politely.
+    The text is compared after NFKC normalisation: a phone's IME may send the full-width "１".
     """
+    inputs.prose("sms.text", text)
     target = match_reply(candidates, ctx.now)
-    is_code = text.strip() == ctx.standard.settings.follow_up_reply_code
+    is_code = is_reply_code(text, ctx.standard.settings.follow_up_reply_code)
     if target is not None:
         return Reply("converted", target) if is_code else Reply("unknown_code", target, "reply_unknown_code")
     if is_code and (late := latest_expired(candidates, ctx.now)) is not None:
@@ -138,8 +141,14 @@ def classify_reply(candidates: Sequence[Ticket], text: str, ctx: Context) -> Rep
     return Reply("unmatched", None, "reply_unmatched")
 
 
+def is_reply_code(text: str, code: str) -> bool:
+    """Whether a customer's SMS is the reply code: ``１`` and `` 1 `` are ``1``."""
+    return unicodedata.normalize("NFKC", text).strip() == unicodedata.normalize("NFKC", code).strip()
+
+
 def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
     """A reply with the code inside the window: a normal complaint from now on (B3)."""
+    inputs.prose("sms.text", text)
     changed, event = lifecycle._transition(ticket, "convert", ctx, reason="customer replied: problem remains",
                                            reply=text)
     changed = _settle_window(attrs.evolve(changed, kind=TicketKind.NORMAL), ctx, DeadlineState.MET)

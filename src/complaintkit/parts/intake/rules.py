@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from complaintkit.core import inputs
 from complaintkit.core.errors import IllegalTransition, InvalidInput, RuleRefused
 from complaintkit.core.model import (
     Channel,
@@ -77,20 +78,40 @@ def _transition(ticket: Ticket, action: str, ctx: Context, *, reason: str = "",
     return attrs.evolve(ticket, state=target, updated_at=ctx.now, **(changes or {})), event
 
 
+def _markers(_instance: Any, _attribute: Any, value: Any) -> None:
+    inputs.instance("markers", value, kind=frozenset)
+    for marker in value:
+        inputs.instance("markers", marker, kind=Marker)
+
+
+def _optional_urgency(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value is not None:
+        inputs.instance("urgency", value, kind=Urgency)
+
+
 @attrs.define(frozen=True)
 class Intake:
-    """What the front desk (or a channel) knows when a complaint comes in."""
+    """What the front desk (or a channel) knows when a complaint comes in; an intake that could
+    not be stored (wrong types, control characters, oversized text) cannot be built."""
 
-    customer: Customer
-    channel: Channel
-    category: str
-    description: str
-    urgency: Urgency | None = None
-    kind: TicketKind = TicketKind.NORMAL
-    problem_type: str = ""
-    markers: frozenset[Marker] = frozenset()
-    parent_id: str = ""
-    max_description: int = 4000
+    customer: Customer = attrs.field(validator=inputs.validator("customer", inputs.instance, kind=Customer))
+    channel: Channel = attrs.field(validator=inputs.validator("channel", inputs.instance, kind=Channel))
+    category: str = attrs.field(validator=inputs.validator("category", inputs.line, limit="category"))
+    description: str = attrs.field()
+    urgency: Urgency | None = attrs.field(default=None, validator=_optional_urgency)
+    kind: TicketKind = attrs.field(default=TicketKind.NORMAL,
+                                   validator=inputs.validator("kind", inputs.instance, kind=TicketKind))
+    problem_type: str = attrs.field(default="", validator=inputs.validator("problem_type", inputs.line,
+                                                                           limit="code"))
+    markers: frozenset[Marker] = attrs.field(default=frozenset(), validator=_markers)
+    parent_id: str = attrs.field(default="", validator=inputs.validator("parent_id", inputs.line, limit=40))
+    max_description: int = attrs.field(default=inputs.LIMITS["prose"], validator=inputs.validator(
+        "max_description", inputs.whole_number, low=1, high=inputs.LIMITS["prose"]))
+
+    @description.validator
+    def _check_description(self, _attribute: Any, value: Any) -> None:
+        # attrs validates after every field is set, so the bound may come from max_description
+        inputs.prose("description", value, limit=self.max_description)
 
 
 def new_ticket(ticket_id: str, intake: Intake, ctx: Context, *, state: TicketState) -> Ticket:
@@ -101,11 +122,6 @@ def new_ticket(ticket_id: str, intake: Intake, ctx: Context, *, state: TicketSta
     category = ctx.standard.category(intake.category)
     if not intake.description.strip():
         raise InvalidInput("description", "a complaint needs a description")
-    if len(intake.description) > intake.max_description:
-        raise InvalidInput(
-            "description",
-            f"{len(intake.description)} characters is more than the {intake.max_description} allowed",
-        )
     urgency = intake.urgency or category.urgency
     if Marker.MAJOR in intake.markers:
         urgency = Urgency.URGENT
@@ -147,6 +163,8 @@ def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
 
 
 def dispatch(ticket: Ticket, department: str, ctx: Context, *, reason: str = "", prior: Decision | None = None) -> Decision:
+    inputs.line("department", department, limit="department")
+    inputs.prose("reason", reason)
     ctx.standard.department(department)
     changed, event = _transition(ticket, "dispatch", ctx, reason=reason, department=department,
                                  changes={"department": department, "handler": f"dept:{department}"})
@@ -158,6 +176,7 @@ def dispatch(ticket: Ticket, department: str, ctx: Context, *, reason: str = "",
 
 def handle(ticket: Ticket, ctx: Context, *, reason: str = "self-handling") -> Decision:
     """The service centre handles the ticket itself (A5), in priority order."""
+    inputs.prose("reason", reason)
     changed, event = _transition(ticket, "handle", ctx, reason=reason)
     changed = attrs.evolve(changed, handler=ctx.actor.id, department=ctx.actor.department or changed.department)
     changed, cancel, met = time_limits.meet(changed, "dispatch", ctx)
@@ -166,6 +185,8 @@ def handle(ticket: Ticket, ctx: Context, *, reason: str = "self-handling") -> De
 
 def forward(ticket: Ticket, department: str, ctx: Context, *, reason: str) -> Decision:
     """A department forwards a ticket that belongs elsewhere (D4), giving the reason."""
+    inputs.line("department", department, limit="department")
+    inputs.prose("reason", reason)
     if not reason.strip():
         raise InvalidInput("reason", "forwarding needs a reason")
     if department == ticket.department:
@@ -185,6 +206,8 @@ def warm_transfer(ticket: Ticket, to: str, ctx: Context, *, notes: str) -> Decis
 
     The specialist becomes the handler; the owner of record stays the first responder (A3).
     """
+    inputs.line("to", to, limit="actor", required=True)
+    inputs.prose("notes", notes)
     if not notes.strip():
         raise InvalidInput("notes", "a warm transfer carries what the customer already said")
     changed, event = _transition(ticket, "warm_transfer", ctx, reason="warm transfer", to=to, notes=notes)
@@ -195,6 +218,10 @@ def warm_transfer(ticket: Ticket, to: str, ctx: Context, *, notes: str) -> Decis
 def record(ticket: Ticket, ctx: Context, *, verification: str = "", contact_attempt: bool = False,
            final_result: str = "", satisfaction: str = "") -> Decision:
     """Record the facts A5 needs before archiving; only what is given changes."""
+    inputs.prose("verification", verification)
+    inputs.flag("contact_attempt", contact_attempt)
+    inputs.prose("final_result", final_result)
+    inputs.line("satisfaction", satisfaction, limit="short")
     rec = ticket.record
     rec = HandlingRecord(
         verification=verification or rec.verification,
@@ -211,6 +238,7 @@ def record(ticket: Ticket, ctx: Context, *, verification: str = "", contact_atte
 
 def reply(ticket: Ticket, ctx: Context, *, result: str) -> Decision:
     """The handler's result is replied to the customer; the return-visit clock starts (G1)."""
+    inputs.prose("result", result)
     if not result.strip():
         raise InvalidInput("result", "a reply needs the result given to the customer")
     changed, event = _transition(ticket, "reply", ctx, result=result)
@@ -230,6 +258,7 @@ def return_visit(ticket: Ticket, ctx: Context) -> Decision:
 def archive(ticket: Ticket, ctx: Context, *, reason: str = "") -> Decision:
     """Archive (归档); refused until verification, contact attempts, final result and
     satisfaction are recorded (A5)."""
+    inputs.prose("reason", reason)
     missing = ticket.record.missing()
     if ticket.state is TicketState.RETURN_VISIT and missing:
         raise RuleRefused(ticket.id, f"cannot archive: not yet recorded: {', '.join(missing)}")
@@ -282,6 +311,8 @@ def reclassify(ticket: Ticket, category: str, ctx: Context, *, reason: str) -> D
     running is re-computed from its original start (``deadlines_recomputed``, old and new due
     times). The urgency follows the new category's default when the ticket had inherited the old
     category's; an urgency given explicitly (or raised by the major marker) is kept."""
+    inputs.line("category", category, limit="category")
+    inputs.prose("reason", reason)
     if not ticket.is_open:
         raise RuleRefused(ticket.id, f"cannot reclassify a ticket in state {ticket.state.value!r}")
     if not reason.strip():
@@ -306,6 +337,7 @@ def reactivate(ticket: Ticket, ctx: Context, *, reason: str) -> Decision:
     """Re-activate a replied ticket (REPLIED / RETURN_VISIT → IN_HANDLING): the customer's problem
     is handled again. The reply and handling stages start again from now, the return-visit
     deadline is cancelled (it starts again at the next reply); the total keeps running."""
+    inputs.prose("reason", reason)
     if not reason.strip():
         raise InvalidInput("reason", "re-activating needs a reason")
     changed, event = _transition(ticket, "reactivate", ctx, reason=reason)

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from complaintkit.core import inputs
 from complaintkit.core.calendar import Duration
 from complaintkit.core.errors import InvalidInput, RuleRefused
 from complaintkit.core.model import (
@@ -386,6 +387,7 @@ def pause(ticket: Ticket, ctx: Context, *, reason: str) -> Decision:
     """Stop the clock while waiting on the customer (C5): every running deadline becomes PAUSED
     and its timers are cancelled. The ``pause`` event keeps each deadline's state before the pause,
     which :func:`resume` restores."""
+    inputs.prose("reason", reason)
     _require_pausing(ticket, ctx)
     if not reason.strip():
         raise InvalidInput("reason", "pausing the clock needs a reason (what the customer is asked for)")
@@ -420,6 +422,7 @@ def resume(ticket: Ticket, ctx: Context, *, paused: Event, reason: str = "") -> 
     near-overdue moment) moves on by the paused time (:func:`shift`), its state before the pause
     comes back and its timers not yet consumed at the pause are set again. ``paused`` is the
     ticket's latest ``pause`` event."""
+    inputs.prose("reason", reason)
     _require_pausing(ticket, ctx)
     if paused.kind != "pause" or paused.ticket_id != ticket.id:
         raise RuleRefused(ticket.id, "resume needs the ticket's pause event")

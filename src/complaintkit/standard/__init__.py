@@ -20,20 +20,17 @@ Every problem found is reported at once, each naming the file and the field
 
 from __future__ import annotations
 
-import string
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
-from cattrs import transform_error
-from cattrs.errors import ClassValidationError, IterableValidationError
 
-from complaintkit.core.calendar import CalendarError, DayOverride, Duration
-from complaintkit.core.codec import converter
+from complaintkit.core.calendar import DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
+from complaintkit.standard import values
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
 
@@ -111,6 +108,11 @@ class Settings:
     sms_max_chars: int = 350
     complaint_department: str = "service_centre"
 
+    def window_words(self) -> str:
+        """The follow-up window as a customer reads it: ``12h`` → ``12小时`` (templates: ``{window}``)."""
+        amount = Duration.parse(self.follow_up_window).amount
+        return f"{amount:g}小时"
+
 
 @attrs.define(frozen=True)
 class Standard:
@@ -181,8 +183,9 @@ class Standard:
             raise InvalidInput("template", f"the standard {self.name!r} has no template {name!r}") from None
 
     def render(self, name: str, **values: Any) -> str:
-        """Fill a template; the settings (service_port, reply code …) are always available."""
-        merged = {**attrs.asdict(self.settings), **values}
+        """Fill a template; the settings (service_port, reply code …) and ``window`` (the
+        follow-up window in words, ``12小时``) are always available."""
+        merged = {**attrs.asdict(self.settings), "window": self.settings.window_words(), **values}
         return self.template(name).format_map(merged)
 
     def limits_for(self, *, category: str, urgency: Urgency, value_tier: str, kind: str) -> TimeLimitRule:
@@ -252,6 +255,7 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
             raw[name] = tomllib.loads(entry.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(f"{name}: not valid TOML: {exc}")
+    problems.extend(values.shape(raw))
     if problems:
         raise StandardInvalid(where, problems)
 
@@ -261,12 +265,15 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         if name not in raw:
             parts[name] = ()
             continue
-        parts[name] = _structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
-    settings = _structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
-    templates = _structure(raw["templates.toml"].get("templates", {}), dict[str, str], "templates.toml: $.templates", problems)
+        parts[name] = values.structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
+    settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
+    templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
+                                 "templates.toml: $.templates", problems)
     for field in ("name", "version"):
-        if not isinstance(head.get(field), str) or not head.get(field):
+        if not isinstance(head.get(field), str) or not head.get(field).strip():
             problems.append(f"standard.toml: $.{field}: required text is missing")
+        elif len(head[field]) > 100:
+            problems.append(f"standard.toml: $.{field}: more than 100 characters")
     if problems:
         raise StandardInvalid(where, problems)
 
@@ -289,16 +296,6 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     return standard
 
 
-def _structure(data: Any, shape: Any, path: str, problems: list[str]) -> Any:
-    try:
-        return converter.structure(data, shape)
-    except (ClassValidationError, IterableValidationError) as exc:
-        problems.extend(transform_error(exc, path=path))
-    except (TypeError, ValueError) as exc:
-        problems.append(f"{path}: {exc}")
-    return None
-
-
 def check(standard: Standard) -> list[str]:
     """The cross-field rules that types alone cannot state."""
     problems: list[str] = []
@@ -315,17 +312,16 @@ def check(standard: Standard) -> list[str]:
             )
     if not seen:
         problems.append("categories.toml: $.category: the tree is empty")
+    problems.extend(values.codes(standard))
     for i, t in enumerate(standard.follow_up_types):
-        problems.extend(_duration(t.delay, f"follow_up.toml: $.type[{i}].delay"))
-        if t.template not in standard.templates:
-            problems.append(f"follow_up.toml: $.type[{i}].template: no template {t.template!r} in templates.toml")
+        problems.extend(values.duration(t.delay, f"follow_up.toml: $.type[{i}].delay"))
     for i, rule in enumerate(standard.time_limits):
         where = f"time_limits.toml: $.rule[{i}]"
         for part, table in (("limits", rule.limits), ("internal", rule.internal)):
             for stage, text in table.items():
                 if stage not in STAGES:
                     problems.append(f"{where}.{part}.{stage}: unknown stage (use one of {', '.join(STAGES)})")
-                problems.extend(_duration(text, f"{where}.{part}.{stage}"))
+                problems.extend(values.duration(text, f"{where}.{part}.{stage}"))
         if "total" not in rule.limits:
             problems.append(f"{where}.limits.total: every rule needs a total limit")
         if rule.category and rule.category not in seen:
@@ -336,24 +332,16 @@ def check(standard: Standard) -> list[str]:
             if u not in urgencies:
                 problems.append(f"time_limits.toml: no default rule for urgency {u.value!r}")
     s = standard.settings
-    for name in ("follow_up_window", "near_overdue_before"):
-        where = f"standard.toml: $.settings.{name}"
-        found = _duration(getattr(s, name), where)
-        if not found and Duration.parse(getattr(s, name)).unit.value != "h":
-            found = [f"{where}: must be in natural hours, like '1h'"]
-        problems.extend(found)
-    if s.near_overdue_share is not None and not 0 < s.near_overdue_share < 1:
-        problems.append("standard.toml: $.settings.near_overdue_share: must be between 0 and 1")
-    if s.processing_mode not in ("back_office", "specialist"):
-        problems.append("standard.toml: $.settings.processing_mode: must be 'back_office' or 'specialist'")
+    settings_problems = values.settings(s)
+    problems.extend(settings_problems)
     if s.complaint_department not in departments:
-        problems.append(f"standard.toml: $.settings.complaint_department: {s.complaint_department!r} is not in organisation.toml")
-    for name, text in standard.templates.items():
-        try:
-            list(string.Formatter().parse(text))
-        except ValueError as exc:
-            problems.append(f"templates.toml: $.templates.{name}: {exc}")
-    problems.extend(_check_sms_lengths(standard))
+        problems.append(f"standard.toml: $.settings.complaint_department: {s.complaint_department[:60]!r} "
+                        "is not in organisation.toml")
+    template_problems = values.templates(standard)
+    problems.extend(template_problems)
+    if not settings_problems and not template_problems:
+        # the SMS are filled in only from settings and templates that passed their own checks
+        problems.extend(_check_sms_lengths(standard))
     return problems
 
 
@@ -369,26 +357,14 @@ def _check_sms_lengths(standard: Standard) -> list[str]:
     """
     limit = standard.settings.sms_max_chars
     longest_problem = max((t.name for t in standard.follow_up_types), key=len, default="")
-    sample = {"ticket_id": "X" * 40, "problem": longest_problem, "window": standard.settings.follow_up_window}
+    sample = {"ticket_id": "X" * 40, "problem": longest_problem}
     names = {t.template for t in standard.follow_up_types} | set(SMS_TEMPLATES)
     problems = []
     for name in sorted(names & set(standard.templates)):
-        try:
-            text = standard.render(name, **sample)
-        except (KeyError, IndexError, ValueError) as exc:
-            problems.append(f"templates.toml: $.templates.{name}: unknown variable {exc} "
-                            f"(SMS templates may use {', '.join(sorted(sample))} and the settings)")
-            continue
+        text = standard.render(name, **sample)
         if len(text) > limit:
             problems.append(f"templates.toml: $.templates.{name}: {len(text)} characters at the longest, "
                             f"more than standard.toml's sms_max_chars ({limit})")
     return problems
 
-
-def _duration(text: str, where: str) -> list[str]:
-    try:
-        Duration.parse(text)
-    except CalendarError as exc:
-        return [f"{where}: {exc}"]
-    return []
 
