@@ -18,15 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-import structlog
 
 from complaintkit.core.errors import ComplaintKitError
 from complaintkit.core.model import Actor, Channel, Role, TicketState
 from complaintkit.engine.worker import Worker
 from complaintkit.kit import ComplaintKit
+from complaintkit.logging import get_logger
 from complaintkit.testing.clock import VirtualClock
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHANNEL_WEIGHTS = {
     Channel.HOTLINE: 60, Channel.WEBSITE: 8, Channel.BUSINESS_HALL: 10, Channel.ACCOUNT_MANAGER: 4,

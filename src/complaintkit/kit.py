@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from complaintkit.core.calendar import WorkCalendar
 from complaintkit.core.clock import Clock, SystemClock
 from complaintkit.core.errors import (
@@ -42,6 +40,7 @@ from complaintkit.engine.calendar_setup import build_calendar
 from complaintkit.engine.context import Context
 from complaintkit.engine.store import Store, Transaction
 from complaintkit.hooks.manager import Plugins
+from complaintkit.logging import get_logger
 from complaintkit.parts.follow_up import rules as follow_up
 from complaintkit.parts.intake import rules as lifecycle
 from complaintkit.parts.time_limits import queries as deadlines_view
@@ -49,7 +48,7 @@ from complaintkit.parts.time_limits import rules as time_limits
 from complaintkit.ports.transports import DeliveryReceipt, InboundSms
 from complaintkit.standard import Standard
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Rule = Callable[[Ticket, Context], Decision]
 

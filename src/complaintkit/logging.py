@@ -1,49 +1,55 @@
-"""structlog processors for the application's logging set-up (the library never configures it).
+"""Logging: the library's loggers, silent until the application turns them on, and the CLI's set-up.
 
-:func:`mask_pii` replaces mobile numbers (``138****5678``), ID-card numbers and the values of
-name fields in every event, key and nested value, as PIPL requires. The CLI puts it in its chain;
-an embedding application adds it to its own::
+Library modules (the kit and its adapters) get their logger from :func:`get_logger`: structlog
+bound to a stdlib logger. Each library's top logger (``complaintkit``, ``complaintkit_smpp`` …)
+has a ``NullHandler``, so an application that configures nothing sees nothing (structlog's own
+default would print to stdout). Personal data is masked and an exception is formatted — plainly,
+without local variables — *before* the event leaves the library, so whatever the application does
+with the records, no phone number, ID-card number or name gets through (SPEC N3).
 
-    structlog.configure(processors=[mask_pii, structlog.processors.JSONRenderer()])
+An application turns the logs on with :func:`configure_cli_logging`, as the CLI does, or with its
+own stdlib handler and structlog's ``ProcessorFormatter``::
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(processors=[
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info, mask_pii, structlog.processors.JSONRenderer()]))
+    logging.getLogger("complaintkit").addHandler(handler)
+    logging.getLogger("complaintkit").setLevel(logging.INFO)
+
+:func:`mask_pii` is the processor that masks; the masks themselves are
+:mod:`complaintkit.core.masking`'s.
 """
 
 from __future__ import annotations
 
-import re
+import logging
+import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-# 18-digit resident ID (last may be X) before mobile numbers: an ID contains 11-digit runs.
-_ID_CARD = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_NAME_KEYS = {"name", "customer_name", "contact_name", "full_name", "姓名"}
+from complaintkit.core.masking import NAME_KEYS, mask_name, mask_text
 
-
-def mask_text(text: str) -> str:
-    text = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(3)[:0] + "****", text)
-    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张**; Zhang San → Z*********."""
-    return name[:1] + "*" * (len(name) - 1) if name else name
+__all__ = ["configure_cli_logging", "get_logger", "mask_name", "mask_pii", "mask_text"]
 
 
 def _mask(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
-        return mask_name(value) if key.lower() in _NAME_KEYS else mask_text(value)
+        return mask_name(value) if key.lower() in NAME_KEYS else mask_text(value)
     if isinstance(value, dict):
         return {k: _mask(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return type(value)(_mask(v) for v in value) if not isinstance(value, (set, frozenset)) else [_mask(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) in (11, 18):
-        return mask_text(str(value))
-    text = str(value) if value is not None and not isinstance(value, (int, float, bool)) else None
-    if text is not None and text != (masked := mask_text(text)):
-        return masked
-    return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mask(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return [_mask(v) for v in value]
+    if value is None or isinstance(value, (bool, float)):
+        return value
+    # numbers (13812345678 as an int) and any other object: judged by their text
+    text = str(value) if not isinstance(value, int) else repr(value)
+    masked = mask_name(text) if key.lower() in NAME_KEYS else mask_text(text)
+    return value if masked == text else masked
 
 
 def mask_pii(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -53,22 +59,79 @@ def mask_pii(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -
     return event_dict
 
 
-def configure_cli_logging(*, level: str = "info", json: bool = False, stream: Any = None) -> None:
-    """The CLI's logging: structlog with PII masking, human-readable unless ``json``."""
-    import logging
-    import sys
+class _LibraryLogger(structlog.stdlib.BoundLogger):
+    def exception(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        # stdlib's Logger.exception would attach the traceback to the record again, unmasked,
+        # for any plain formatter to print; the event already holds it, formatted and masked
+        kw.setdefault("exc_info", True)
+        return self._proxy_to_logger("error", event, *args, **kw)
 
-    renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else \
-        structlog.dev.ConsoleRenderer(colors=False)
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            mask_pii,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
-        cache_logger_on_first_use=False,
-    )
+
+#: what every library event goes through before it reaches stdlib logging
+_LIBRARY_CHAIN: list[Any] = [
+    structlog.stdlib.filter_by_level,  # first: a disabled level costs nothing more
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.format_exc_info,  # the traceback as text, without local variables
+    mask_pii,
+    structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+]
+
+#: top-level logger names of the libraries that log through get_logger
+_libraries: set[str] = set()
+#: the CLI's handlers and level, once configured: (library handler, other handler, level)
+_cli: tuple[logging.Handler, logging.Handler, int] | None = None
+
+
+def get_logger(name: str) -> Any:
+    """The logger a library module uses (``log = get_logger(__name__)``); silent until configured."""
+    top = name.partition(".")[0]
+    if top not in _libraries:
+        _libraries.add(top)
+        logging.getLogger(top).addHandler(logging.NullHandler())
+        if _cli is not None:
+            _attach(top, _cli[0], _cli[2])
+    return structlog.wrap_logger(logging.getLogger(name), processors=_LIBRARY_CHAIN,
+                                 wrapper_class=_LibraryLogger, cache_logger_on_first_use=True)
+
+
+def _attach(top: str, handler: logging.Handler, level: int) -> None:
+    logger = logging.getLogger(top)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False  # the root handler below would print it a second time
+
+
+def configure_cli_logging(*, level: str = "info", json: bool = False, stream: Any = None) -> None:
+    """The CLI's logging: every library's events at ``level`` and everything else from warnings up,
+    masked, as text or JSON lines, to ``stream`` (stderr). Calling it again replaces the set-up."""
+    global _cli
+    renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if json else
+                     structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback))
+    formatter = structlog.stdlib.ProcessorFormatter(processors=[
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso"),
+        # other libraries' records arrive unmasked, with their traceback still attached
+        structlog.processors.format_exc_info,
+        mask_pii,
+        renderer,
+    ])
+    ours = logging.StreamHandler(stream or sys.stderr)
+    others = logging.StreamHandler(stream or sys.stderr)
+    for handler in (ours, others):
+        handler.setFormatter(formatter)
+    others.setLevel(logging.WARNING)
+    number = logging.getLevelName(level.upper())
+    root = logging.getLogger()
+    if _cli is not None:
+        root.removeHandler(_cli[1])
+        for top in _libraries | {"complaintkit"}:
+            logging.getLogger(top).removeHandler(_cli[0])
+    _cli = (ours, others, number)
+    root.addHandler(others)
+    for top in _libraries | {"complaintkit"}:
+        _attach(top, ours, number)
+    # a plugin that logs with plain structlog.get_logger goes the same way
+    structlog.configure(processors=_LIBRARY_CHAIN, logger_factory=structlog.stdlib.LoggerFactory(),
+                        wrapper_class=_LibraryLogger, cache_logger_on_first_use=False)

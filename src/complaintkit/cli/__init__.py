@@ -9,24 +9,17 @@ from __future__ import annotations
 import click
 
 from complaintkit import __version__
+from complaintkit.cli.failures import Group
 from complaintkit.core.errors import ComplaintKitError
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except ComplaintKitError as exc:  # the kit's own errors are messages, not tracebacks
-            raise click.ClickException(str(exc)) from exc
-
-
-@click.group(cls=_Group)
+@click.group(cls=Group)
 @click.version_option(__version__, prog_name="complaintkit")
 def cli() -> None:
     """complaintkit — the complaint work-order process of Chinese telecom operators."""
 
 
-@cli.group(cls=_Group)
+@cli.group(cls=Group)
 def bench() -> None:
     """Benchmarks: each prints a table, then its figures as one JSON line."""
 

@@ -40,8 +40,8 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
     from rich.table import Table
 
     from complaintkit import demo as scenario
+    from complaintkit.cli.failures import open_store
     from complaintkit.engine.outbox import Outbox, RetryPolicy
-    from complaintkit.engine.store import Store
     from complaintkit.engine.worker import Worker
     from complaintkit.hooks.manager import Plugins
     from complaintkit.kit import ComplaintKit
@@ -55,7 +55,7 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="complaintkit-demo-"))
             url = f"sqlite:///{Path(folder) / 'demo.db'}"
         clock = VirtualClock()
-        kit = ComplaintKit(Store.open(url), plugins=plugins, clock=clock)
+        kit = ComplaintKit(open_store(url), plugins=plugins, clock=clock)
         stack.callback(kit.close)
         transport, sms_label, reply = _sms(stack, plugins, smsc, system_id, password, fake_sms)
         mail = FakeMail()

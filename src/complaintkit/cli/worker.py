@@ -24,10 +24,12 @@ from complaintkit.logging import configure_cli_logging
 def worker(url: str, settings_file: str | None, idle: float, log_level: str, json_logs: bool) -> None:
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
     configure_cli_logging(level=log_level, json=json_logs)
+    from complaintkit.cli.failures import open_store
     from complaintkit.engine.worker import Worker
     from complaintkit.kit import ComplaintKit
 
-    kit = ComplaintKit.open(url, settings=load_settings(settings_file))
+    settings = load_settings(settings_file)
+    kit = ComplaintKit(open_store(url), settings=settings)
     runner = Worker(kit)
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -50,8 +52,10 @@ def load_settings(path: str | None) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"{path}: not valid TOML: {exc}", param_hint="--settings") from exc
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: cannot be read: {exc.strerror}", param_hint="--settings") from exc
     for name, value in data.items():
         if not isinstance(value, dict):
             raise click.BadParameter(f"{path}: {name!r} must be a table like [{name}]", param_hint="--settings")

@@ -17,9 +17,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import structlog
 
 from complaintkit.core.model import MessageChannel
+from complaintkit.logging import get_logger
 from complaintkit.ports.transports import (
     DeliveryReceipt,
     EmailRequest,
@@ -32,7 +32,7 @@ from complaintkit.ports.transports import (
 if TYPE_CHECKING:
     from complaintkit.kit import ComplaintKit
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @attrs.define(frozen=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-import structlog
-
 from complaintkit.engine.outbox import Outbox
+from complaintkit.logging import get_logger
 
 if TYPE_CHECKING:
     from complaintkit.kit import ComplaintKit
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class Worker:

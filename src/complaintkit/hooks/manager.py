@@ -19,12 +19,12 @@ from typing import Any
 
 import attrs
 import pluggy
-import structlog
 
 from complaintkit.core.errors import PluginError
 from complaintkit.hooks import specs as hookspecs
+from complaintkit.logging import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 GROUP = "complaintkit"
 hookimpl = pluggy.HookimplMarker(GROUP)

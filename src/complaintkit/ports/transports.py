@@ -11,9 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
+
+from complaintkit.core import inputs
+from complaintkit.core.errors import InvalidInput
 
 
 class SendOutcome(enum.Enum):
@@ -79,12 +82,34 @@ class DeliveryReceipt:
 
 @attrs.define(frozen=True)
 class InboundSms:
-    """A customer's SMS to a service port (mobile-originated), parts already reassembled."""
+    """A customer's SMS to a service port (mobile-originated), parts already reassembled.
+
+    A transport builds it from what the far end sent, which may be anything; the kit takes it in
+    through :meth:`parse` (or :meth:`checked`), so a value the store cannot hold is a clear
+    :class:`InvalidInput` naming the field, never a driver error after it was half recorded.
+    """
 
     sender: str
     to: str
     text: str
     received_at: datetime | None = None
+
+    @classmethod
+    def parse(cls, sender: Any, to: Any, text: Any, received_at: Any = None) -> InboundSms:
+        """An inbound SMS whose every field the store can hold: sender and service number are
+        one line of at most 40 characters, the text is prose of at most 4000 (newlines allowed),
+        ``received_at`` a timezone-aware datetime or None. Whether the sender is a mobile
+        number is not judged here: an SMS from a malformed number is still an SMS to record."""
+        inputs.line("sms.sender", sender, limit="address")
+        inputs.line("sms.to", to, limit="address")
+        inputs.prose("sms.text", text)
+        if received_at is not None and (not isinstance(received_at, datetime) or received_at.tzinfo is None):
+            raise InvalidInput("sms.received_at", "expected a timezone-aware datetime")
+        return cls(sender, to, text, received_at)
+
+    def checked(self) -> InboundSms:
+        """This SMS, if :meth:`parse` accepts its fields; else :class:`InvalidInput`."""
+        return InboundSms.parse(self.sender, self.to, self.text, self.received_at)
 
 
 @attrs.define(frozen=True)

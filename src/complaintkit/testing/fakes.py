@@ -8,13 +8,13 @@ answering something plausible.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from complaintkit.core.masking import mask_number, msisdn_digits
 from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
 from complaintkit.ports.transports import (
     DeliveryReceipt,
@@ -25,8 +25,6 @@ from complaintkit.ports.transports import (
     SendResult,
     SmsRequest,
 )
-
-_MSISDN = re.compile(r"^1[3-9]\d{9}$")
 
 
 class UnexpectedCall(AssertionError):
@@ -76,7 +74,7 @@ class FakeSms:
                 outcome = self._failures.pop(0)
                 results.append(SendResult(r.key, outcome, detail=f"scripted {outcome.value}"))
                 continue
-            if not _MSISDN.match(r.to):
+            if msisdn_digits(r.to) != r.to:  # an SMSC takes the 11 digits, nothing else
                 results.append(SendResult(r.key, SendOutcome.FAILED, detail="ESME_RINVDSTADR (0x0B)"))
                 continue
             remote = f"{next(self._ids):x}"
@@ -143,7 +141,7 @@ class FakeBoss:
     def _known(self, msisdn: str) -> CustomerProfile | None:
         profile = self.customers.get(msisdn)
         if profile is None and not self.lenient:
-            raise UnexpectedCall(f"FakeBoss has no customer {msisdn[:3]}****{msisdn[-4:]}; add_customer() first")
+            raise UnexpectedCall(f"FakeBoss has no customer {mask_number(msisdn)}; add_customer() first")
         return profile
 
     def customer_profile(self, msisdn: str) -> CustomerProfile | None:

@@ -6,9 +6,11 @@ Public API: :class:`SmppTransport` and :class:`SmppConfig` (the transport), :cla
 The pluggy hooks are in :mod:`complaintkit_smpp.plugin`.
 """
 
+from complaintkit.core.masking import mask_number
+
 from .receipts import InboundDecoder, normalise_id, parse_receipt_text
 from .smsc import LocalSmsc, Submission
-from .text import EncodedText, RefAllocator, encode_text, mask_number, part_count
+from .text import EncodedText, RefAllocator, encode_text, part_count
 from .transport import SmppConfig, SmppTransport
 
 __all__ = [

@@ -17,14 +17,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import attrs
-import structlog
 
+from complaintkit.core.masking import mask_number
+from complaintkit.logging import get_logger
 from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, InboundSms
 
 from . import pdu as P
-from .text import DC_GSM, DC_LATIN1, DC_UCS2, gsm_decode, mask_number
+from .text import DC_GSM, DC_LATIN1, DC_UCS2, gsm_decode
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 

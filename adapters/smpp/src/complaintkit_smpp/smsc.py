@@ -27,13 +27,15 @@ from datetime import datetime
 from typing import Self
 
 import attrs
-import structlog
+
+from complaintkit.core.masking import mask_number
+from complaintkit.logging import get_logger
 
 from . import pdu as P
 from .receipts import CHINA, decode_user_data, parse_udh
-from .text import RefAllocator, encode_text, mask_number
+from .text import RefAllocator, encode_text
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _STATES = {"DELIVRD": 2, "EXPIRED": 3, "DELETED": 4, "UNDELIV": 5, "ACCEPTD": 6, "UNKNOWN": 7,
            "REJECTD": 8}

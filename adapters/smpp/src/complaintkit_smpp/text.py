@@ -19,6 +19,8 @@ from collections import OrderedDict
 
 import attrs
 
+from complaintkit.core.masking import mask_number  # noqa: F401 - the kit's one mask, kept importable here
+
 DC_GSM = 0x00
 DC_LATIN1 = 0x03
 DC_UCS2 = 0x08
@@ -187,16 +189,6 @@ class RefAllocator:
             if len(self._next) > self._max:
                 self._next.popitem(last=False)
             return ref
-
-
-def mask_number(number: str) -> str:
-    """``13812345678`` → ``138****5678``; short numbers keep at most their last 2 digits."""
-    digits = str(number)
-    if len(digits) >= 7:
-        return digits[:3] + "****" + digits[-4:]
-    if len(digits) <= 2:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 2) + digits[-2:]
 
 
 def mask_text(text: str) -> str:

@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import attrs
-import structlog
 
+from complaintkit.core.masking import mask_number
+from complaintkit.logging import get_logger
 from complaintkit.ports.transports import (
     DeliveryReceipt,
     InboundSms,
@@ -36,9 +37,9 @@ from complaintkit.ports.transports import (
 
 from . import pdu as P
 from .receipts import InboundDecoder, normalise_id
-from .text import RefAllocator, TextTooLong, encode_text, mask_number
+from .text import RefAllocator, TextTooLong, encode_text
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: answered with a back-off and a re-send on the same batch; never dropped
 BACKOFF_STATUSES = frozenset({P.ESME_RTHROTTLED, P.ESME_RMSGQFUL})

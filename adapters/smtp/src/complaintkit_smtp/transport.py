@@ -29,11 +29,11 @@ from email.utils import formatdate
 from typing import Any
 
 import attrs
-import structlog
 
+from complaintkit.logging import get_logger
 from complaintkit.ports.transports import EmailRequest, SendOutcome, SendResult
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _ENV = {"host": "HOST", "port": "PORT", "username": "USER", "password": "PASSWORD"}
 _ADDRESS = re.compile(r"[^\s<>@,;:\"()\[\]]+@[^\s<>@,;:\"()\[\]]+")

@@ -22,7 +22,6 @@ from importlib import resources
 from typing import Any
 
 import attrs
-import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -38,8 +37,9 @@ from complaintkit.core.model import (
     Timer,
 )
 from complaintkit.engine.store import schema
+from complaintkit.logging import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def utc(moment: datetime) -> datetime:
