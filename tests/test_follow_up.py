@@ -155,3 +155,14 @@ def test_N4_follow_up_description_is_checked_like_any_intake(ck_kit: Any) -> Non
         ck_kit.open_follow_up(DESK, msisdn="1391234567", problem_type="call_quality", category="hotline",
                               description="x")
     assert ck_kit.tickets() == []
+
+
+def test_B3_a_full_width_reply_code_converts(ck_kit: Any, ck_clock: Any, ck_worker: Any, ck_sms: Any) -> None:
+    """A phone's IME may send the full-width "１": it is the reply code all the same."""
+    ticket = open_follow_up(ck_kit, "call_quality")
+    ck_clock.advance(hours=2)
+    assert len(ck_sms.sent) == 1
+    ck_sms.reply(NUMBER, "１")
+    ck_clock.run_due()
+    assert ck_kit.ticket(ticket.id).state is TicketState.ACCEPTED
+    assert ck_kit.history(ticket.id)[-1].data["reply"] == "１"  # what the customer sent is kept as sent

@@ -32,7 +32,7 @@ import structlog
 
 from complaintkit.core.masking import NAME_KEYS, mask_name, mask_text
 
-__all__ = ["configure_cli_logging", "get_logger", "mask_name", "mask_pii", "mask_text"]
+__all__ = ["configure_cli_logging", "get_logger", "mask_name", "mask_pii", "mask_text", "reset_cli_logging"]
 
 
 def _mask(value: Any, key: str = "") -> Any:
@@ -96,9 +96,22 @@ def get_logger(name: str) -> Any:
 
 def _attach(top: str, handler: logging.Handler, level: int) -> None:
     logger = logging.getLogger(top)
-    logger.addHandler(handler)
+    if handler not in logger.handlers:
+        logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False  # the root handler below would print it a second time
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when the record comes (click's test runner swaps it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def configure_cli_logging(*, level: str = "info", json: bool = False, stream: Any = None) -> None:
@@ -117,21 +130,32 @@ def configure_cli_logging(*, level: str = "info", json: bool = False, stream: An
         mask_pii,
         renderer,
     ])
-    ours = logging.StreamHandler(stream or sys.stderr)
-    others = logging.StreamHandler(stream or sys.stderr)
+    ours = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    others = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     for handler in (ours, others):
         handler.setFormatter(formatter)
     others.setLevel(logging.WARNING)
     number = logging.getLevelName(level.upper())
-    root = logging.getLogger()
-    if _cli is not None:
-        root.removeHandler(_cli[1])
-        for top in _libraries | {"complaintkit"}:
-            logging.getLogger(top).removeHandler(_cli[0])
+    reset_cli_logging()
     _cli = (ours, others, number)
-    root.addHandler(others)
+    logging.getLogger().addHandler(others)
     for top in _libraries | {"complaintkit"}:
         _attach(top, ours, number)
     # a plugin that logs with plain structlog.get_logger goes the same way
     structlog.configure(processors=_LIBRARY_CHAIN, logger_factory=structlog.stdlib.LoggerFactory(),
                         wrapper_class=_LibraryLogger, cache_logger_on_first_use=False)
+
+
+def reset_cli_logging() -> None:
+    """Undo :func:`configure_cli_logging`: the libraries are silent again (tests use it)."""
+    global _cli
+    if _cli is None:
+        return
+    logging.getLogger().removeHandler(_cli[1])
+    for top in _libraries | {"complaintkit"}:
+        logger = logging.getLogger(top)
+        logger.removeHandler(_cli[0])
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+    _cli = None
+    structlog.reset_defaults()

@@ -27,14 +27,11 @@ class _FullPath:
     """The kit's accept on one database, ready to be measured in rounds."""
 
     def __init__(self, url: str) -> None:
-        import structlog
-
         from complaintkit.core.model import Actor, Role
         from complaintkit.engine.store import Store
         from complaintkit.kit import ComplaintKit
         from complaintkit.testing import VirtualClock
 
-        structlog.configure(processors=[], logger_factory=structlog.ReturnLoggerFactory())  # measure the kit, not a log sink
         self.store = Store.open(url)  # a fresh database: a temporary file, or a scratch schema
         self.kit = ComplaintKit(self.store, clock=VirtualClock())
         self.actor = Actor("fd001", Role.FRONT_DESK, "service_centre")

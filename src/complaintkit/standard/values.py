@@ -71,10 +71,14 @@ _WIDE = re.compile(r"\d{4,}")
 strict = converter.copy()
 
 
+class _WrongType(TypeError):
+    """A TOML value of another type than the field's; its message is the whole explanation."""
+
+
 def _exactly(*kinds: type, name: str) -> Any:
     def structure(value: Any, _: type) -> Any:
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-            raise TypeError(f"expected {name}, got {_describe(value)}")
+            raise _WrongType(f"expected {name}, got {_describe(value)}")
         return value
 
     return structure
@@ -130,10 +134,19 @@ def structure(data: Any, kind: Any, path: str, problems: list[str]) -> Any:
     try:
         return strict.structure(data, kind)
     except (cattrs.ClassValidationError, cattrs.IterableValidationError) as exc:
-        problems.extend(cattrs.transform_error(exc, path=path))
+        for line in cattrs.transform_error(exc, path=path, format_exception=_explain):
+            # cattrs says "problem @ path"; every other message here says "path: problem"
+            problem, _, where = line.rpartition(" @ ")
+            problems.append(f"{where}: {problem}" if where else line)
     except (TypeError, ValueError, AttributeError, CalendarError) as exc:
         problems.append(f"{path}: {exc}")
     return None
+
+
+def _explain(exc: BaseException, kind: Any) -> str:
+    if isinstance(exc, _WrongType):
+        return str(exc)
+    return cattrs.v.format_exception(exc, kind)
 
 
 def duration(text: Any, where: str, *, natural: bool = False) -> list[str]:
