@@ -33,6 +33,8 @@ LIMITS: dict[str, int] = {
     "code": 60,
     # a service number or SMS address: the outbox's sender and the inbox's recipient (varchar 40)
     "address": 40,
+    # a ticket id (tickets.id, varchar 40)
+    "ticket_id": 40,
     "name": 100,
     "tier": 20,
     # short free text: a satisfaction verdict, a handler id given as a transfer target

@@ -104,7 +104,8 @@ class Intake:
     problem_type: str = attrs.field(default="", validator=inputs.validator("problem_type", inputs.line,
                                                                            limit="code"))
     markers: frozenset[Marker] = attrs.field(default=frozenset(), validator=_markers)
-    parent_id: str = attrs.field(default="", validator=inputs.validator("parent_id", inputs.line, limit=40))
+    parent_id: str = attrs.field(default="", validator=inputs.validator("parent_id", inputs.line,
+                                                                         limit="ticket_id"))
     max_description: int = attrs.field(default=inputs.LIMITS["prose"], validator=inputs.validator(
         "max_description", inputs.whole_number, low=1, high=inputs.LIMITS["prose"]))
 
