@@ -19,18 +19,15 @@ def build_calendar(standard: Standard, plugins: Plugins) -> WorkCalendar:
     hook = "complaintkit_calendar_overrides"
     where = standard.source or standard.name
     sources: list[tuple[str, list[Any]]] = [("", list(standard.calendar_overrides))]
-    for impl in reversed(getattr(plugins.pm.hook, hook).get_hookimpls()):
-        answer = plugins._call(impl, hook, {"standard": standard})
-        if answer is None:
-            continue
+    for plugin, answer in plugins.calendar_overrides(standard):
         if isinstance(answer, (str, bytes)) or not isinstance(answer, Iterable):
-            raise PluginError(impl.plugin_name, hook, f"must return a list of DayOverride values, not {answer!r}")
+            raise PluginError(plugin, hook, f"must return a list of DayOverride values, not {answer!r}")
         items = list(answer)
         for i, item in enumerate(items):
             if not isinstance(item, DayOverride):
-                raise PluginError(impl.plugin_name, hook, f"item [{i}] is {item!r}, not a DayOverride "
+                raise PluginError(plugin, hook, f"item [{i}] is {item!r}, not a DayOverride "
                                   "(build it with DayOverride.parse('2027-01-01=off'))")
-        sources.append((impl.plugin_name, items))
+        sources.append((plugin, items))
     try:
         hours = parse_hours(standard.settings.working_hours) if standard.settings.working_hours else None
     except CalendarError as exc:

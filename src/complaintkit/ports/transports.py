@@ -9,9 +9,9 @@ by the worker, so every kit command runs on the worker's own thread.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -149,3 +149,28 @@ class EmailTransport(Protocol):
     def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class OaPublisher(Protocol):
+    """What the OA plugin provides (see the ``complaintkit_oa_publisher`` hook, SPEC J3)."""
+
+    def publish(self, warning: object) -> str:
+        """Publish a warning to the OA platform; return the OA document id."""
+        ...
+
+
+@runtime_checkable
+class LocalSmsc(Protocol):
+    """A started SMSC on loopback for the demo and tests (``complaintkit_local_smsc``)."""
+
+    #: the ``sms`` settings that bind a transport to it
+    settings: Mapping[str, Any]
+
+    def inject_mo(self, sender: str, to: str, text: str) -> None:
+        """Deliver a customer's SMS to the bound transport."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
