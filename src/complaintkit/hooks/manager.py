@@ -231,7 +231,10 @@ class Plugins:
         """Every part of the process the plugins register, with the plugin's name; internal
         parts first (they are registered last, and pluggy calls the last registered first)."""
         found: list[tuple[str, Part]] = []
-        for impl in self.pm.hook.complaintkit_parts.get_hookimpls():
+        # the kit's own parts first, so a clash is blamed on the plugin that came to it
+        impls = sorted(self.pm.hook.complaintkit_parts.get_hookimpls(),
+                       key=lambda impl: impl.plugin_name not in INTERNAL_PLUGINS)
+        for impl in impls:
             answer = impl.function()
             if answer is None:
                 continue

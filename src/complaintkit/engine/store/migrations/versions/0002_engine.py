@@ -50,6 +50,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ck_timers") as batch:
         batch.add_column(sa.Column("last_error", sa.Text))
+        batch.alter_column("state", type_=sa.String(12), existing_type=sa.String(10))
     op.drop_index("ix_ck_timers_due", "ck_timers")
     op.create_index("ix_ck_timers_due", "ck_timers", ["state", "due_at", "id"])
     with op.batch_alter_table("ck_outbox") as batch:
