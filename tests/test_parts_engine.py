@@ -164,7 +164,7 @@ def test_N2_a_ticket_that_cannot_be_read_stops_no_other_timer(kit: ComplaintKit)
     bad = kit.accept(DESK, msisdn="13812345678", channel="hotline", category="hotline", description="坏数据")
     good = kit.accept(DESK, msisdn="13812345679", channel="hotline", category="hotline", description="好数据")
     with kit.store.transaction() as tx:  # a row written by an older, buggier release
-        tx.conn.exec_driver_sql("UPDATE ck_tickets SET data = '{\"id\": 1}' WHERE id = '%s'" % bad.id)
+        tx.conn.exec_driver_sql(f"UPDATE ck_tickets SET data = '{{\"id\": 1}}' WHERE id = '{bad.id}'")
     clock: Any = kit.clock
     clock.set(clock.now() + timedelta(days=10))
     kit.fire_due_timers()
