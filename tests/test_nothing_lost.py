@@ -174,3 +174,26 @@ def test_K4_remote_ids_of_any_length_are_recorded(ck_kit: Any, ck_clock: Any) ->
     with ck_kit.store.read() as tx:
         row = tx.messages(channel="sms")[0]
     assert row["state"] == "completed" and row["remote_ids"] == long_id
+
+
+def test_N2_doctor_lists_what_was_set_aside_and_releases_it(sqlite_url: str) -> None:
+    from click.testing import CliRunner
+
+    from complaintkit.cli import cli
+    from complaintkit.core.model import Timer
+
+    clock = VirtualClock()
+    kit = ComplaintKit(Store.open(sqlite_url), plugins=Plugins.discover(), clock=clock)
+    t = kit.accept(DESK, msisdn="13812345678", channel="hotline", category="hotline", description="x")
+    with kit.store.transaction() as tx:
+        tx.set_timers([Timer(t.id, "retired_kind:x", clock.now())])
+    kit.fire_due_timers()
+    kit.close()
+    result = CliRunner().invoke(cli, ["doctor", "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    assert "quarantined timers: 1" in result.output and "retired_kind:x" in result.output
+    assert "no part registers" in result.output
+    result = CliRunner().invoke(cli, ["doctor", "--db", sqlite_url, "--release"])
+    assert "released: 1" in result.output
+    result = CliRunner().invoke(cli, ["doctor", "--db", sqlite_url])
+    assert "quarantined timers: 0" in result.output
