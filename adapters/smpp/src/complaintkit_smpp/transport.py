@@ -710,14 +710,15 @@ class SmppTransport:
             if now - oldest.sent_at > self.config.response_timeout:
                 if self._forgive(oldest.seq):
                     return
-                self.stats["response_timeouts"] += 1
                 self._drop(f"no submit_sm_resp within {self.config.response_timeout:g}s")
+                self.stats["response_timeouts"] += 1
                 return
         if self._enquire is not None and now > self._enquire[1]:
             if self._forgive(self._enquire[0]):
                 return
-            self.stats["enquire_link_timeouts"] += 1
             self._drop("enquire_link unanswered")
+            # counted after the drop: whoever sees the count sees the bind gone too
+            self.stats["enquire_link_timeouts"] += 1
 
     def _forgive(self, seq: int) -> bool:
         """Once per late response: if input is waiting, read it before judging. The thread may
