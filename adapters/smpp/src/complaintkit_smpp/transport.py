@@ -272,37 +272,41 @@ class SmppTransport:
             self._incoming.append(batch)
             self._wake()
             self._wait(batch)
+        for key in batch.unsettled():  # never expected: every path above settles every key
+            batch.settle(SendResult(key, SendOutcome.RETRY, detail="no answer from the I/O thread"))
         with batch.lock:
             return [batch.results[r.key] for r in batch.requests]
 
     def _wait(self, batch: _Batch) -> None:
-        cfg = self.config
         while not batch.done.wait(_POLL):
-            now = time.monotonic()
-            unbound_since = self._unbound_since
-            if unbound_since is not None and now >= max(unbound_since, batch.started) + cfg.bind_wait:
-                detail = self._last_error or "not bound"
-                break
-            if now >= batch.deadline + _GRACE:
-                log.error("smpp.send_many.io_thread_stuck")
-                detail = "the SMPP I/O thread did not answer in time"
+            reason = self._why_stop_waiting(batch, time.monotonic())
+            if reason:
                 break
         else:
             return
         # answer what is left ourselves; the I/O thread lets the batch go when it gets to it,
         # and parts already acknowledged stay remembered for the next try of the same key
         for key in batch.unsettled():
-            batch.settle(SendResult(key, SendOutcome.RETRY, detail=detail))
+            batch.settle(SendResult(key, SendOutcome.RETRY, detail=reason))
         batch.abandoned = True
         batch.done.set()
         self._wake()
 
+    def _why_stop_waiting(self, batch: _Batch, now: float) -> str:
+        since = self._unbound_since  # read once: the I/O thread writes it
+        if since is not None and now - max(since, batch.started) >= self.config.bind_wait:
+            return self._last_error or "not bound"
+        if now >= batch.deadline + _GRACE:
+            log.error("smpp.send_many.io_thread_stuck")
+            return "the SMPP I/O thread did not answer in time"
+        return ""
+
     def set_inbound_sink(self, sink: InboundSink) -> None:
         """Hand every receipt and reply to ``sink.accept`` before answering the SMSC.
 
-        Called on the I/O thread; when it raises, the deliver_sm is answered ``ESME_RX_T_APPN``
-        (0x64) so the SMSC delivers it again. What arrived before (waiting for
-        ``drain_inbound``) is handed to the sink first."""
+        ``accept`` runs on the I/O thread. When it raises, the deliver_sm is answered
+        ``ESME_RX_T_APPN`` (0x64) so the SMSC delivers it again. What arrived before and waits
+        for ``drain_inbound`` is handed to the sink first."""
         self._sink = sink
         self._sink_retry_at = 0.0
         self._wake()
