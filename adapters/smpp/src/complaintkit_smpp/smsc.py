@@ -381,12 +381,13 @@ class LocalSmsc:
             if self.password and password != self.password:
                 status = 0x0E  # ESME_RINVPASWD
             if status == P.ESME_ROK:
-                conn.bound = True  # before the resp: the ESME may inject as soon as it is bound
+                # before the resp: the ESME may inject, or a test count binds, once it is bound
+                conn.bound = True
+                with self._lock:
+                    self.binds += 1
             conn.send(P.Pdu(cid | P.RESP, status, pdu.sequence,
                             P.c_string(self.system_id, 16)).encode())
             if status == P.ESME_ROK:
-                with self._lock:
-                    self.binds += 1
                 log.info("smsc.bound", system_id=system_id, connection=conn.number)
                 if cid != P.BIND_TRANSMITTER:
                     with self._lock:
