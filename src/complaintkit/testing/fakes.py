@@ -15,12 +15,15 @@ from typing import Any
 
 import attrs
 
+from complaintkit.core.sms_text import MAX_PARTS, sms_parts
 from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
 from complaintkit.ports.transports import (
     DeliveryReceipt,
     DeliveryState,
     EmailRequest,
+    InboundSink,
     InboundSms,
+    ResultCallback,
     SendOutcome,
     SendResult,
     SmsRequest,
@@ -46,16 +49,30 @@ class FakeSms:
     """An SMS gateway in memory: records what was sent, answers like an SMSC, injects replies.
 
     ``fail_next(n, outcome)`` makes the next ``n`` messages come back ``RETRY`` or ``FAILED``;
-    ``reply(sender, text)`` queues a customer's SMS for the worker to collect; ``receipts=True``
-    queues a delivery receipt for each accepted message. A destination that is not a mobile
-    number is refused (``FAILED``), as a real SMSC does.
+    ``reply(sender, text)`` is a customer's SMS; ``receipts=True`` produces a delivery receipt
+    for each accepted message. A destination that is not a mobile number, and a text of more
+    than 255 parts, are refused (``FAILED``), as a real SMSC or the SMPP adapter does.
+    ``parts`` is counted by the same rule as the SMPP adapter
+    (:func:`complaintkit.core.sms_text.sms_parts`).
+
+    Inbound goes where a real transport sends it: to the worker's ``drain_inbound()``, or, once
+    ``set_inbound_sink(sink)`` was called, straight to ``sink.accept`` (as the SMPP adapter does
+    before it answers the SMSC). When the sink raises, the item is kept, as an SMSC keeps a
+    deliver_sm answered with a temporary error, and handed again by ``redeliver()``;
+    ``refused_inbound`` lists what is waiting.
+
+    ``send_many(requests, on_result=callback)`` calls ``callback`` with each result as it is
+    decided, once per request, before returning the whole list.
     """
 
     def __init__(self, *, receipts: bool = False) -> None:
         self.sent: list[SentSms] = []
         self.attempts: list[SmsRequest] = []
         self.receipts = receipts
+        #: inbound the sink refused, waiting for ``redeliver()``
+        self.refused_inbound: list[DeliveryReceipt | InboundSms] = []
         self._inbound: list[DeliveryReceipt | InboundSms] = []
+        self._sink: InboundSink | None = None
         self._failures: list[SendOutcome] = []
         self._ids = itertools.count(1)
         self.closed = False
@@ -64,27 +81,60 @@ class FakeSms:
         self._failures.extend([outcome] * count)
 
     def reply(self, sender: str, text: str, *, to: str = "10086", at: datetime | None = None) -> None:
-        self._inbound.append(InboundSms(sender, to, text, at))
+        """A customer's SMS: queued for ``drain_inbound``, or handed to the sink now."""
+        self._arrive(InboundSms(sender, to, text, at))
 
-    def send_many(self, requests: Sequence[SmsRequest]) -> list[SendResult]:
+    def set_inbound_sink(self, sink: InboundSink) -> None:
+        """From now on hand inbound to ``sink`` (what was queued before goes to it first)."""
+        self._sink = sink
+        queued, self._inbound = self._inbound, []
+        for item in queued:
+            self._arrive(item)
+
+    def redeliver(self) -> int:
+        """Offer the sink again what it refused (an SMSC re-delivering); return how many it took."""
+        waiting, self.refused_inbound = self.refused_inbound, []
+        for item in waiting:
+            self._arrive(item)
+        return len(waiting) - len(self.refused_inbound)
+
+    def _arrive(self, item: DeliveryReceipt | InboundSms) -> None:
+        if self._sink is None:
+            self._inbound.append(item)
+            return
+        try:
+            self._sink.accept(item)
+        except Exception:  # noqa: BLE001 - not stored: the SMSC would deliver it again
+            self.refused_inbound.append(item)
+
+    def send_many(self, requests: Sequence[SmsRequest], *,
+                  on_result: ResultCallback | None = None) -> list[SendResult]:
         if self.closed:
             raise UnexpectedCall("FakeSms used after close()")
         results = []
         for r in requests:
-            self.attempts.append(r)
-            if self._failures:
-                outcome = self._failures.pop(0)
-                results.append(SendResult(r.key, outcome, detail=f"scripted {outcome.value}"))
-                continue
-            if not _MSISDN.match(r.to):
-                results.append(SendResult(r.key, SendOutcome.FAILED, detail="ESME_RINVDSTADR (0x0B)"))
-                continue
-            remote = f"{next(self._ids):x}"
-            self.sent.append(SentSms(r.key, r.to, r.sender, r.text, remote))
-            if self.receipts:
-                self._inbound.append(DeliveryReceipt(remote, DeliveryState.DELIVERED))
-            results.append(SendResult(r.key, SendOutcome.ACCEPTED, (remote,), parts=1 + len(r.text) // 68))
+            result = self._send_one(r)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+            if self.receipts and result.outcome is SendOutcome.ACCEPTED:
+                self._arrive(DeliveryReceipt(result.remote_ids[0], DeliveryState.DELIVERED))
         return results
+
+    def _send_one(self, r: SmsRequest) -> SendResult:
+        self.attempts.append(r)
+        if self._failures:
+            outcome = self._failures.pop(0)
+            return SendResult(r.key, outcome, detail=f"scripted {outcome.value}")
+        if not _MSISDN.match(r.to):
+            return SendResult(r.key, SendOutcome.FAILED, detail="ESME_RINVDSTADR (0x0B)")
+        parts = sms_parts(r.text)
+        if parts > MAX_PARTS:
+            return SendResult(r.key, SendOutcome.FAILED, parts=parts,
+                              detail=f"{parts} parts, at most {MAX_PARTS} allowed")
+        remote = f"{next(self._ids):x}"
+        self.sent.append(SentSms(r.key, r.to, r.sender, r.text, remote))
+        return SendResult(r.key, SendOutcome.ACCEPTED, (remote,), parts=parts)
 
     def drain_inbound(self) -> list[DeliveryReceipt | InboundSms]:
         out, self._inbound = self._inbound, []
@@ -104,9 +154,15 @@ class FakeMail:
     def __init__(self) -> None:
         self.sent: list[EmailRequest] = []
 
-    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]:
-        self.sent.extend(requests)
-        return [SendResult(r.key, SendOutcome.ACCEPTED) for r in requests]
+    def send_many(self, requests: Sequence[EmailRequest], *,
+                  on_result: ResultCallback | None = None) -> list[SendResult]:
+        results = []
+        for r in requests:
+            self.sent.append(r)
+            results.append(SendResult(r.key, SendOutcome.ACCEPTED))
+            if on_result is not None:
+                on_result(results[-1])
+        return results
 
     def close(self) -> None:
         pass

@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 import structlog
 
-from complaintkit.ports.transports import EmailRequest, SendOutcome, SendResult
+from complaintkit.ports.transports import EmailRequest, ResultCallback, SendOutcome, SendResult
 
 log = structlog.get_logger(__name__)
 
@@ -207,8 +207,14 @@ class SmtpTransport:
 
     # -- the EmailTransport protocol ----------------------------------------------------------
 
-    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]:
-        """Send a batch over one connection; one result per request, never raises for one."""
+    def send_many(self, requests: Sequence[EmailRequest], *,
+                  on_result: ResultCallback | None = None) -> list[SendResult]:
+        """Send a batch over one connection; one result per request, never raises for one.
+
+        ``on_result`` is called with each message's result as soon as the server has answered
+        its DATA (or it was refused), before the next message is sent, once per request, on the
+        caller's thread. An exception from it is logged; the result is still returned.
+        """
         results: list[SendResult] = []
         connect_problem = ""
         try:
@@ -216,6 +222,11 @@ class SmtpTransport:
                 result, problem = self._send_one(request, connect_problem)
                 connect_problem = connect_problem or problem
                 results.append(result)
+                if on_result is not None:
+                    try:
+                        on_result(result)
+                    except Exception:  # the batch goes on; the returned list has the result
+                        log.exception("smtp on_result failed", key=result.key)
         finally:
             self._quit()
         accepted = sum(r.outcome is SendOutcome.ACCEPTED for r in results)
