@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 
@@ -241,3 +242,12 @@ def test_pytest_fixtures_explains_every_fixture(pytester: pytest.Pytester) -> No
         elif summary not in " ".join(found.group(1).split()):
             problems.append(f"pytest --fixtures does not show the docstring of {fixture}")
     assert not problems, problems
+
+
+def test_the_example_in_the_testing_guide_passes(pytester: pytest.Pytester) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "testing.md").read_text(encoding="utf-8")
+    example = re.search(r"## An example\n.*?```python\n(.*?)```", guide, re.DOTALL)
+    assert example, "docs/testing.md has no example under '## An example'"
+    pytester.makepyfile(test_example=example.group(1))
+    result = pytester.runpytest_subprocess("--strict-markers", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=example.group(1).count("\ndef test_"))
