@@ -89,7 +89,12 @@ class InboundSms:
 
 @attrs.define(frozen=True)
 class EmailRequest:
+    """One e-mail the process decided to send (a reminder, an alert, a digest)."""
+
+    #: the outbox row's idempotency key
     key: str
+    #: department codes (``network_dept``) or addresses; a transport resolves them with
+    #: :func:`~complaintkit.ports.recipients.resolve_recipients`
     to: tuple[str, ...]
     subject: str
     body: str
@@ -146,9 +151,18 @@ class SmsTransport(Protocol):
 
 @runtime_checkable
 class EmailTransport(Protocol):
-    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]: ...
+    """What an e-mail plugin provides (see the ``complaintkit_email_transport`` hook)."""
 
-    def close(self) -> None: ...
+    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]:
+        """Send a batch; return one result per request, keyed by ``key``, as for SMS.
+
+        A request whose department code has no addresses is ``FAILED``, never retried.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections; the transport is not used afterwards."""
+        ...
 
 
 @runtime_checkable

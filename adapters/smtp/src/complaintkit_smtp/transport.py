@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 import structlog
 
+from complaintkit.ports.recipients import UnresolvedRecipients, resolve_recipients
 from complaintkit.ports.transports import EmailRequest, ResultCallback, SendOutcome, SendResult
 
 log = structlog.get_logger(__name__)
@@ -297,27 +298,13 @@ class SmtpTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _resolve(self, to: Iterable[str]) -> list[str]:
-        addresses: list[str] = []
-        unknown: list[str] = []
-        for target in to:
-            target = target.strip()
-            if "@" in target:
-                found: Sequence[str] = (target,)
-            else:
-                found = self.config.recipients.get(target, ())
-                if not found:
-                    unknown.append(target)
-            for address in found:
-                if address.lower() not in (a.lower() for a in addresses):
-                    addresses.append(address)
-        if unknown:
-            names = ", ".join(repr(u) for u in unknown)
-            raise _Refused(SendOutcome.FAILED,
-                           f"no address for department code {names} "
-                           f"(add it under [email.recipients])")
-        if not addresses:
-            raise _Refused(SendOutcome.FAILED, "no recipient")
-        return addresses
+        # the rule is shared with complaintkit.testing.FakeMail, so tests against the fake
+        # refuse exactly what this transport refuses
+        try:
+            return list(resolve_recipients(to, self.config.recipients))
+        except UnresolvedRecipients as exc:
+            hint = " (add it under [email.recipients])" if exc.unknown else ""
+            raise _Refused(SendOutcome.FAILED, f"{exc}{hint}") from None
 
     def _build(self, request: EmailRequest, addresses: Sequence[str]) -> EmailMessage:
         message = EmailMessage()
