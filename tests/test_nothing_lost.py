@@ -22,6 +22,8 @@ from complaintkit.testing import FakeSms, VirtualClock
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
 
+pytestmark = pytest.mark.complaintkit(boss="lenient")
+
 
 def follow_up(kit: Any, number: str = "13912345678") -> Any:
     return kit.open_follow_up(DESK, msisdn=number, problem_type="call_quality", category="hotline",
