@@ -252,8 +252,9 @@ _LONGEST_HOLIDAY = 15
 
 
 class CalendarYearError(CalendarError):
-    """A whole-year calendar entry is not usable; ``problems`` name each field (``holidays[1].last:
-    …``) so the standard's loader and the calendar set-up can say which file or plugin it came from."""
+    """A whole-year calendar entry is not usable. Each of ``problems`` starts with the field it is
+    about (``holidays[1].last: …``; no field when it is about the whole entry), so the standard's
+    loader and the calendar set-up can say which file or plugin, and which field."""
 
     def __init__(self, year: object, problems: Iterable[str]) -> None:
         self.year = year
@@ -428,12 +429,12 @@ def _year_problems(year: Any, holidays: Sequence[tuple[int, Any]], workdays: Seq
     if isinstance(year, bool) or not isinstance(year, int) or not 1000 <= year <= 9999:
         return [f"year: must be a year like 2027, not {year!r}"]
     problems: list[str] = []
-    other_year = False
+    hint = " (a day of another year belongs to that year's entry, or to a single-day [[day]] override)"
 
     def outside(day: date, where: str) -> None:
-        nonlocal other_year
-        problems.append(f"{where}: {day} is not in {year}")
-        other_year = True
+        nonlocal hint
+        problems.append(f"{where}: {day} is not in {year}{hint}")
+        hint = ""
 
     if not given:
         problems.append("holidays: none given; give every holiday of the State Council notice")
@@ -444,7 +445,7 @@ def _year_problems(year: Any, holidays: Sequence[tuple[int, Any]], workdays: Seq
             continue
         where = f"holidays[{i}]"
         for field, day in (("first", h.first), ("last", h.last)):
-            if day.year != year:
+            if day.year != year and (field == "first" or h.last != h.first):
                 outside(day, f"{where}.{field}")
         if h.last < h.first:
             problems.append(f"{where}.last: {h.last} is before first ({h.first})")
@@ -467,8 +468,6 @@ def _year_problems(year: Any, holidays: Sequence[tuple[int, Any]], workdays: Seq
         elif day.weekday() < 5:
             problems.append(f"{where}: {day} is a {_WEEKDAYS[day.weekday()]}, a working day anyway; a make-up "
                             f"workday (调休) is a Saturday or Sunday (check the date)")
-    if other_year:
-        problems.append("a day of another year belongs to that year's entry, or to a single-day override ([[day]])")
     return problems
 
 
