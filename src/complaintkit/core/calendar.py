@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import logging
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -54,6 +53,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
+import structlog
 
 from complaintkit.core.errors import ComplaintKitError
 
@@ -77,7 +77,7 @@ __all__ = [
 #: wall-clock times. A closing time of ``time(0)`` means midnight at the end of the day (24:00).
 Hours = tuple[tuple[time, time], ...]
 
-_log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 _US_PER_HOUR = 3_600_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -782,8 +782,8 @@ class WorkCalendar:
         for year, days in disagree.items():
             # the entry wins (a province may know better, or the package was wrong) but a
             # difference is worth a look: one of the two has a mistyped day
-            _log.warning("%s differs from chinese_calendar on %d day(s), first %s; the entry is used",
-                         given[year], len(days), days[0])
+            log.warning("a whole-year calendar entry differs from chinese_calendar; the entry is used",
+                        year=year, notice=given[year].notice, days=len(days), first=days[0].isoformat())
         source = f"chinese_calendar {getattr(cc, '__version__', '?')}"
         added = sorted(y for y in given if y in chosen)
         if added:

@@ -20,12 +20,12 @@ is added, :func:`recompute_provisional` computes it again from its start.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
+import structlog
 
 from complaintkit.core.calendar import Duration, DurationUnit, MissingCalendarYear
 from complaintkit.core.errors import InvalidInput, RuleRefused
@@ -42,7 +42,7 @@ from complaintkit.core.model import (
 )
 from complaintkit.engine.context import Context
 
-_log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 #: states of a deadline whose clock has not been stopped by its stage's action
 OPEN_STATES = (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE, DeadlineState.PAUSED)
@@ -95,12 +95,11 @@ def provisional(ctx: Context, *computed: tuple[str | None, datetime | None]) -> 
 
 def _warn_provisional(ticket_id: str, deadline: Deadline, ctx: Context) -> None:
     # a warning per deadline, on purpose: every one of them may move when the year is added
-    _log.warning(
-        "ticket %s: the %s deadline (%s, due %s) is provisional: it falls past the working calendar's "
-        "data, which ends %s, and is computed on the weekday rule (Monday-Friday); add the next year "
-        "from the State Council notice ([year.YYYY] in calendar.toml or the complaintkit_calendar_overrides "
-        "hook) and it is computed again", ticket_id, deadline.name, deadline.limit,
-        deadline.due_at.isoformat(), ctx.calendar.data_ends.isoformat())
+    log.warning("provisional deadline: past the working calendar's data, computed on the weekday rule "
+                "(Monday-Friday); add the next year from the State Council notice ([year.YYYY] in "
+                "calendar.toml or the complaintkit_calendar_overrides hook) and it is computed again",
+                ticket_id=ticket_id, deadline=deadline.name, limit=deadline.limit,
+                due_at=deadline.due_at.isoformat(), calendar_data_ends=ctx.calendar.data_ends.isoformat())
 
 
 def start(ticket: Ticket, names: Iterable[str], ctx: Context, *,
