@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import structlog
 from complaintkit_baseline import DATA
@@ -169,6 +170,27 @@ def test_a_provisional_deadline_met_stays_as_it_was_judged(tmp_path: Path) -> No
     calendar = WorkCalendar.chinese(calendar_years=[EXAMPLE_2027], provisional_years=1)
     ctx = Context(kit.standard, calendar, at("2026-12-31T09:00:00+08:00"), Actor.system())
     assert time_limits.recompute_provisional(ticket, ctx) is None
+
+
+def test_C5_a_resume_that_pushes_a_deadline_past_the_data_marks_it_provisional(tmp_path: Path) -> None:
+    # C5: the clock may pause while waiting on the customer; a resume moves a working-day
+    # deadline on by the working time paused
+    clock = VirtualClock(at("2026-12-28T09:00:00+08:00"))  # Monday
+    standard = standard_with(tmp_path, None)
+    standard = attrs.evolve(standard, settings=attrs.evolve(standard.settings, pause_while_waiting=True))
+    kit = ComplaintKit(Store.open(f"sqlite:///{tmp_path / 'k.db'}"), standard=standard,
+                       plugins=Plugins.discover(), clock=clock)
+    t = kit.accept(DESK, msisdn=PHONE, channel="hotline", category="call_quality", description="信号差")
+    clock.advance(hours=1)
+    visit = kit.reply(t.id, NETWORK, result="已修复").deadline("return_visit")
+    assert visit is not None and visit.due_at == at("2026-12-31T10:00:00+08:00") and not visit.provisional
+    kit.pause(t.id, NETWORK, "客户出差")
+    clock.advance(days=1)  # one working day paused
+    visit = kit.resume(t.id, NETWORK, "客户已回").deadline("return_visit")
+    assert visit is not None and visit.due_at == at("2027-01-01T10:00:00+08:00") and visit.provisional
+    resume = next(e for e in kit.history(t.id) if e.kind == "resume")
+    assert resume.data["deadlines"]["return_visit"]["provisional"] is True
+    kit.close()
 
 
 # -- a deadline record without the flag still loads ------------------------------------------------
