@@ -281,12 +281,11 @@ class Holiday:
         return [self.first + i * one for i in range((self.last - self.first).days + 1)]
 
 
-def _tuple_of(kind: type) -> Any:
-    def convert(value: Any) -> tuple[Any, ...]:
-        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-            raise CalendarError(f"expected a list of {kind.__name__} values, not {value!r}")
-        return tuple(value)
-    return convert
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    # the values themselves are checked with the year (_year_problems), each naming its field
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise CalendarError(f"expected a list, not {value!r}")
+    return tuple(value)
 
 
 @attrs.define(frozen=True)
@@ -306,8 +305,8 @@ class CalendarYear:
     """
 
     year: int
-    holidays: tuple[Holiday, ...] = attrs.field(converter=_tuple_of(Holiday))
-    workdays: tuple[date, ...] = attrs.field(default=(), converter=_tuple_of(date))
+    holidays: tuple[Holiday, ...] = attrs.field(converter=_as_tuple)
+    workdays: tuple[date, ...] = attrs.field(default=(), converter=_as_tuple)
     #: where the days come from, e.g. the notice's number (国办发明电〔2026〕…号)
     notice: str = ""
 
