@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
 
-    from complaintkit.core.calendar import DayOverride
+    from complaintkit.core.calendar import CalendarYear, DayOverride
     from complaintkit.core.model import Event, Ticket
     from complaintkit.engine.registry import Part
     from complaintkit.ports.boss import BossCrm
@@ -41,13 +41,14 @@ def complaintkit_standard() -> Standard | None:
 
 
 @hookspec
-def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride]:  # type: ignore[empty-body]
-    """Add or correct days of the working calendar.
+def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride | CalendarYear]:  # type: ignore[empty-body]
+    """Add years to the working calendar, and add or correct days.
 
     Called once at start-up, after the standard is chosen, with that ``standard``. Return a list of
-    :class:`~complaintkit.core.calendar.DayOverride` (a year from the State Council notice before the
-    calendar package ships it, a local holiday). All plugins' answers are applied, after the
-    standard's own ``calendar.toml``.
+    :class:`~complaintkit.core.calendar.CalendarYear` (a whole year from the State Council notice:
+    its holidays and make-up workdays; from then on the year is part of the calendar's data) and
+    :class:`~complaintkit.core.calendar.DayOverride` (one day: a local holiday, a correction), or
+    ``None``. All plugins' answers are applied, after the standard's own ``calendar.toml``.
     """
 
 
