@@ -76,13 +76,13 @@ def test_N3_a_failed_worker_pass_logs_its_cause_masked(ck_kit: Any, json_logs: b
     configure_cli_logging(level="info", json=json_logs, stream=stream)
     worker = Worker(ck_kit, Outbox(ck_kit, sms=FakeSms(), email=FakeMail()))
 
-    def fire_due_timers(**_: Any) -> int:
+    def fire() -> int:
         worker.stop()
         _failing_pass()
         return 0
 
-    ck_kit.fire_due_timers = fire_due_timers
-    runner = threading.Thread(target=worker.run, kwargs={"idle": 0.01})
+    worker.fire = fire  # type: ignore[method-assign]
+    runner = threading.Thread(target=worker.run, kwargs={"idle": 0.01}, daemon=True)
     runner.start()
     runner.join(timeout=30)
     assert not runner.is_alive()
@@ -90,11 +90,11 @@ def test_N3_a_failed_worker_pass_logs_its_cause_masked(ck_kit: Any, json_logs: b
     logs = stream.getvalue()
     assert_clean(logs, numbers=["13812345678"], names=[NAME])
     if json_logs:
-        failed = [e for e in map(json.loads, logs.splitlines()) if e["event"] == "worker pass failed; retrying"]
-        assert len(failed) == 1 and "exc_info" not in failed[0]
+        failed = [e for e in map(json.loads, logs.splitlines()) if e["event"] == "worker step failed; retrying"]
+        assert len(failed) == 1 and "exc_info" not in failed[0] and failed[0]["step"] == "timers"
         cause = failed[0]["exception"]
     else:
-        cause = logs[logs.index("worker pass failed"):]
+        cause = logs[logs.index("worker step failed"):]
     # the cause is there: the exception, its (masked) message and where it was raised
     assert "Traceback" in cause and "RuntimeError: BOSS refused" in cause and "_failing_pass" in cause
     assert "138****5678" in cause and "name='张**'" in cause and "110101************" in cause

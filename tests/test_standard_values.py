@@ -57,7 +57,7 @@ def refusal(folder: Path) -> str:
     ("follow_up.toml", 'delay = "6h"', 'delay = "' + "1" * 31 + 'h"', "follow_up.toml: $.type[7].delay"),
     ("standard.toml", "[settings]", 'settings = "fast"\n[ignored]',
      "standard.toml: $.settings: must be a table, not text (write [settings])"),
-    ("standard.toml", "[settings]", "[setting]", "standard.toml: $.setting: unknown key"),
+    ("standard.toml", "[settings]", "[setting]", "standard.toml: $.setting: unknown table (expected name, version, settings)"),
     ("standard.toml", 'service_port = "10086"', "service_port = 10086",
      "standard.toml: $.settings.service_port: expected text, got a number"),
     ("standard.toml", 'service_port = "10086"', 'service_port = "' + "1" * 41 + '"',

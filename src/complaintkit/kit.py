@@ -1,56 +1,53 @@
-"""ComplaintKit: commands → rules → one store transaction → hooks.
+"""ComplaintKit: the process, embedded — open/close and the documented commands.
 
-Every command follows the same path: load the ticket, ask the pure rules for a decision, write
-the ticket, its events, its timers and its outgoing messages in one transaction, and only after
-the commit tell the plugins. If the ticket changed underneath (another worker), the command is
-re-run on the fresh ticket.
+Each command is built by the part of the process it belongs to (``complaintkit/parts/<part>/
+commands.py``) and run by the one command runner (:mod:`complaintkit.engine.commands`): load
+what the command declares, ask the pure rules, write everything in one transaction, re-run on a
+conflict, tell the plugins after the commit. Parts registered by plugins add their own commands
+and queries under ``kit.parts.<name>``.
 """
 
 from __future__ import annotations
 
 import secrets
+import types
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from complaintkit.core.calendar import WorkCalendar
 from complaintkit.core.clock import Clock, SystemClock
-from complaintkit.core.errors import (
-    ConcurrentChange,
-    InvalidInput,
-    RuleRefused,
-    TicketNotFound,
-)
+from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import (
     Actor,
     Channel,
     Customer,
-    Decision,
     Event,
     Marker,
     Msisdn,
     Ticket,
-    TicketKind,
     TicketState,
-    Timer,
     Urgency,
-    mask_number,
 )
+from complaintkit.engine import timers as timer_engine
 from complaintkit.engine.calendar_setup import build_calendar
+from complaintkit.engine.commands import Command, Runner, one_ticket
 from complaintkit.engine.context import Context
-from complaintkit.engine.store import Store, Transaction
+from complaintkit.engine.registry import Registry
+from complaintkit.engine.store import Store
 from complaintkit.hooks.manager import Plugins
 from complaintkit.logging import get_logger
-from complaintkit.parts.follow_up import rules as follow_up
-from complaintkit.parts.intake import rules as lifecycle
+from complaintkit.parts.follow_up import commands as follow_up
+from complaintkit.parts.intake import commands as intake
+from complaintkit.parts.time_limits import commands as time_limits
 from complaintkit.parts.time_limits import queries as deadlines_view
-from complaintkit.parts.time_limits import rules as time_limits
+from complaintkit.ports.boss import BossCrm
 from complaintkit.ports.transports import DeliveryReceipt, InboundSms
 from complaintkit.standard import Standard
 
 log = get_logger(__name__)
 
-Rule = Callable[[Ticket, Context], Decision]
+Rule = Callable[[Ticket, Context], Any]
 
 
 class ComplaintKit:
@@ -71,15 +68,20 @@ class ComplaintKit:
         self.plugins = plugins or Plugins.discover()
         self.settings = dict(settings or {})
         self.clock = clock or SystemClock()
-        found = standard or self.plugins.call_first("complaintkit_standard")
+        found = standard or self.plugins.standard()
         if found is None:
             raise InvalidInput(
                 "standard", "no province standard: install a standard plugin (complaintkit-baseline) "
                 "or pass standard=load_standard(folder)")
         self.standard: Standard = found
         self.calendar = calendar or build_calendar(self.standard, self.plugins)
-        self.boss = self.plugins.call_first("complaintkit_boss_client", settings=self.settings.get("boss", {}))
+        self.boss: BossCrm | None = self.plugins.boss_client(settings=self.settings.get("boss", {}))
         self._ids = id_factory or _default_id
+        self.registry = Registry(self.plugins.parts())
+        self.runner = Runner(self.store, self._context, self.plugins, self.registry)
+        #: each registered part's namespace (``kit.parts.<name>``), for parts that have one
+        self.parts = types.SimpleNamespace(**{
+            name: part.api(self) for name, part in self.registry.parts.items() if part.api is not None})
         attach = getattr(self.clock, "attach", None)
         if attach is not None:
             attach(self)
@@ -92,236 +94,77 @@ class ComplaintKit:
     def context(self, actor: Actor | None = None) -> Context:
         return Context(self.standard, self.calendar, self.clock.now(), actor or Actor.system())
 
-    # -- intake ------------------------------------------------------------------------------
+    def _context(self, actor: Actor, at: datetime | None) -> Context:
+        return Context(self.standard, self.calendar, at or self.clock.now(), actor)
+
+    def new_ticket_id(self) -> str:
+        return self._ids(self.clock.now())
+
+    def run(self, command: Command) -> Any:
+        """Run a command (one transaction, re-run on a conflict) and return its result."""
+        return self.runner.run(command)
+
+    # -- intake (parts/intake) ---------------------------------------------------------------
 
     def customer(self, msisdn: str, *, name: str = "", value_tier: str | None = None,
                  star_level: int | None = None) -> Customer:
         """Build the customer from the number, with the CRM's facts where it has them."""
-        number = Msisdn.parse(msisdn, field="customer.msisdn")
-        profile = self.boss.customer_profile(number.digits) if self.boss is not None else None
-        return Customer(
-            msisdn=number,
-            name=name or (profile.name if profile else ""),
-            value_tier=value_tier or (profile.value_tier if profile else "medium"),
-            star_level=star_level if star_level is not None else (profile.star_level if profile else 0),
-        )
+        return intake.customer(self, msisdn, name=name, value_tier=value_tier, star_level=star_level)
 
     def accept(self, actor: Actor, *, msisdn: str, channel: Channel | str, category: str, description: str,
                urgency: Urgency | str | None = None, markers: Iterable[Marker | str] = (),
                name: str = "", value_tier: str | None = None, star_level: int | None = None) -> Ticket:
         """Accept (受理) a complaint. Bad input raises :class:`InvalidInput` and stores nothing."""
-        intake = lifecycle.Intake(
-            customer=self.customer(msisdn, name=name, value_tier=value_tier, star_level=star_level),
-            channel=_enum(Channel, channel, "channel"),
-            category=category,
-            description=description,
-            urgency=_enum(Urgency, urgency, "urgency") if urgency is not None else None,
-            markers=frozenset(_enum(Marker, m, "markers") for m in markers),
-        )
-        return self._create(lambda ctx, tid: lifecycle.accept(tid, intake, ctx), actor)
-
-    def open_follow_up(self, actor: Actor, *, msisdn: str, problem_type: str, category: str,
-                       description: str, channel: Channel | str = Channel.HOTLINE) -> Ticket:
-        """After a problem was solved online: the follow-up ticket (SPEC B1)."""
-        intake = lifecycle.Intake(
-            customer=self.customer(msisdn),
-            channel=_enum(Channel, channel, "channel"),
-            category=category,
-            description=description,
-            kind=TicketKind.ONLINE_FOLLOW_UP,
-            problem_type=problem_type,
-        )
-        return self._create(lambda ctx, tid: follow_up.open_follow_up(tid, intake, ctx), actor)
-
-    def _create(self, rule: Callable[[Context, str], Decision], actor: Actor) -> Ticket:
-        ctx = self.context(actor)
-        decision = rule(ctx, self._ids(ctx.now))
-        with self.store.inserting() as tx:
-            stored = self._write(tx, decision, new=True, now=ctx.now)
-        self._after(stored, decision)
-        return stored
-
-    # -- commands on a ticket ------------------------------------------------------------------
+        return self.run(intake.accept(self, actor, msisdn=msisdn, channel=channel, category=category,  # type: ignore[no-any-return]
+                                      description=description, urgency=urgency, markers=markers, name=name,
+                                      value_tier=value_tier, star_level=star_level))
 
     def dispatch(self, ticket_id: str, department: str, actor: Actor, *, reason: str = "") -> Ticket:
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.dispatch(t, department, c, reason=reason))
+        return self.run(intake.dispatch(ticket_id, department, actor, reason=reason))  # type: ignore[no-any-return]
 
     def handle(self, ticket_id: str, actor: Actor) -> Ticket:
-        return self.command(ticket_id, actor, lifecycle.handle)
+        return self.run(intake.handle(ticket_id, actor))  # type: ignore[no-any-return]
 
     def forward(self, ticket_id: str, department: str, actor: Actor, *, reason: str) -> Ticket:
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.forward(t, department, c, reason=reason))
+        return self.run(intake.forward(ticket_id, department, actor, reason=reason))  # type: ignore[no-any-return]
 
     def warm_transfer(self, ticket_id: str, to: str, actor: Actor, *, notes: str) -> Ticket:
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.warm_transfer(t, to, c, notes=notes))
+        return self.run(intake.warm_transfer(ticket_id, to, actor, notes=notes))  # type: ignore[no-any-return]
 
     def record(self, ticket_id: str, actor: Actor, **facts: Any) -> Ticket:
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.record(t, c, **facts))
+        return self.run(intake.record(ticket_id, actor, **facts))  # type: ignore[no-any-return]
 
     def reply(self, ticket_id: str, actor: Actor, *, result: str) -> Ticket:
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.reply(t, c, result=result))
+        return self.run(intake.reply(ticket_id, actor, result=result))  # type: ignore[no-any-return]
 
     def return_visit(self, ticket_id: str, actor: Actor) -> Ticket:
-        return self.command(ticket_id, actor, lifecycle.return_visit)
+        return self.run(intake.return_visit(ticket_id, actor))  # type: ignore[no-any-return]
 
     def archive(self, ticket_id: str, actor: Actor, *, reason: str = "") -> Ticket:
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.archive(t, c, reason=reason))
+        return self.run(intake.archive(ticket_id, actor, reason=reason))  # type: ignore[no-any-return]
 
-    # -- time limits: pausing, re-computation (docs/time-limits.md) ------------------------------
+    def reclassify(self, ticket_id: str, category: str, actor: Actor, reason: str) -> Ticket:
+        """Change the category; limits are looked up again and running deadlines re-computed."""
+        return self.run(intake.reclassify(ticket_id, category, actor, reason))  # type: ignore[no-any-return]
+
+    def reactivate(self, ticket_id: str, actor: Actor, reason: str) -> Ticket:
+        """REPLIED / RETURN_VISIT → IN_HANDLING; the reply and handling stages start again."""
+        return self.run(intake.reactivate(ticket_id, actor, reason))  # type: ignore[no-any-return]
+
+    def command(self, ticket_id: str, actor: Actor, rule: Rule, *, attempts: int = 3) -> Ticket:
+        """Run ``rule(ticket, ctx) -> Decision`` on one ticket in one transaction (0.1 API)."""
+        return self.run(one_ticket(ticket_id, actor, getattr(rule, "__name__", "command"), rule))  # type: ignore[no-any-return]
+
+    # -- time limits (parts/time_limits; docs/time-limits.md) ---------------------------------
 
     def pause(self, ticket_id: str, actor: Actor, reason: str) -> Ticket:
         """Stop the ticket's clock while waiting on the customer (SPEC C5). Refused with
         :class:`RuleRefused` when the standard's ``settings.pause_while_waiting`` is off."""
-        return self.command(ticket_id, actor, lambda t, c: time_limits.pause(t, c, reason=reason))
+        return self.run(time_limits.pause(ticket_id, actor, reason))  # type: ignore[no-any-return]
 
     def resume(self, ticket_id: str, actor: Actor, reason: str = "") -> Ticket:
         """Start the clock again; due times move on by the paused time (docs/time-limits.md)."""
-        for attempt in range(3):
-            try:
-                with self.store.transaction() as tx:
-                    ctx = self.context(actor)
-                    ticket = tx.load_ticket(ticket_id)
-                    paused = next((e for e in reversed(tx.events(ticket_id)) if e.kind == "pause"), None)
-                    if paused is None:
-                        raise RuleRefused(ticket_id, "the clock is not paused")
-                    decision = time_limits.resume(ticket, ctx, paused=paused, reason=reason)
-                    stored = self._write(tx, decision, new=False, now=ctx.now)
-            except ConcurrentChange:
-                if attempt == 2:
-                    raise
-                continue
-            self._after(stored, decision)
-            return stored
-        raise AssertionError("unreachable")
-
-    def reclassify(self, ticket_id: str, category: str, actor: Actor, reason: str) -> Ticket:
-        """Change the category; limits are looked up again and running deadlines re-computed."""
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.reclassify(t, category, c, reason=reason))
-
-    def reactivate(self, ticket_id: str, actor: Actor, reason: str) -> Ticket:
-        """REPLIED / RETURN_VISIT → IN_HANDLING; the reply and handling stages start again."""
-        return self.command(ticket_id, actor, lambda t, c: lifecycle.reactivate(t, c, reason=reason))
-
-    def command(self, ticket_id: str, actor: Actor, rule: Rule, *, attempts: int = 3) -> Ticket:
-        """Run ``rule`` on the ticket in one transaction; re-run it if the ticket changed meanwhile."""
-        for attempt in range(attempts):
-            try:
-                with self.store.transaction() as tx:
-                    ctx = self.context(actor)
-                    decision = rule(tx.load_ticket(ticket_id), ctx)
-                    stored = self._write(tx, decision, new=False, now=ctx.now)
-            except ConcurrentChange:
-                if attempt == attempts - 1:
-                    raise
-                continue
-            self._after(stored, decision)
-            return stored
-        raise AssertionError("unreachable")
-
-    # -- timers ---------------------------------------------------------------------------------
-
-    def fire_due_timers(self, *, limit: int | None = None) -> int:
-        """Fire every timer due by now, earliest first, each exactly once; return how many fired.
-
-        Each timer fires in its own transaction together with the change it causes, so a crash
-        either fires it completely or leaves it pending for the next worker.
-        """
-        fired = 0
-        while limit is None or fired < limit:
-            with self.store.transaction() as tx:
-                ctx = self.context()
-                claimed = tx.claim_due_timer(ctx.now)
-                if claimed is None:
-                    return fired
-                decision = self._fire(tx, claimed.timer, ctx)
-                tx.mark_timer_fired(claimed.id, ctx.now)
-            fired += 1
-            if decision is not None:
-                self._after(decision.ticket, decision)
-        return fired
-
-    def _fire(self, tx: Transaction, timer: Timer, ctx: Context) -> Decision | None:
-        try:
-            ticket = tx.load_ticket(timer.ticket_id)
-        except TicketNotFound:
-            log.error("timer for a missing ticket", ticket_id=timer.ticket_id, timer=timer.name)
-            return None
-        decision = lifecycle.fire_timer(ticket, timer, ctx)
-        if decision.ticket == ticket and not decision.events and not decision.messages:
-            return None
-        stored = self._write(tx, decision, new=False, now=ctx.now)
-        return Decision(stored, decision.events, decision.set_timers, decision.cancel_timers, decision.messages)
-
-    def next_due(self) -> datetime | None:
-        with self.store.read() as tx:
-            return tx.next_timer_due()
-
-    # -- inbound SMS ----------------------------------------------------------------------------
-
-    def receive_sms(self, sms: InboundSms) -> str:
-        """A customer's SMS to the service port (SPEC B3, B5). Returns the outcome recorded.
-
-        ``converted`` — the reply code inside an open follow-up's window; ``late`` — the code after
-        the window closed; ``unknown_code`` — other text while a follow-up is open; ``unmatched`` —
-        nothing open for this number; ``malformed`` — not a mobile number. Every SMS is recorded,
-        and every one but ``malformed`` is answered.
-        """
-        ctx = self.context()
-        at = ctx.now
-        try:
-            number = Msisdn.parse(sms.sender, field="sms.sender")
-        except InvalidInput:
-            with self.store.transaction() as tx:
-                tx.record_inbound(sms.sender[:20], sms.to, sms.text, at, "malformed")
-            log.warning("inbound sms from a malformed number", sender=mask_number(sms.sender))
-            return "malformed"
-        for attempt in range(3):
-            try:
-                with self.store.transaction() as tx:
-                    candidates = tx.find_tickets(msisdn=number.digits, kind=TicketKind.ONLINE_FOLLOW_UP)
-                    reply = follow_up.classify_reply(candidates, sms.text, ctx)
-                    ticket_id = reply.ticket.id if reply.ticket is not None else ""
-                    inbound_id = tx.record_inbound(number.digits, sms.to, sms.text, at, reply.outcome, ticket_id)
-                    decision = None
-                    if reply.outcome == "converted":
-                        assert reply.ticket is not None
-                        decision = follow_up.convert(reply.ticket, ctx, text=sms.text)
-                        stored = self._write(tx, decision, new=False, now=at)
-                        decision = Decision(stored, decision.events)
-                    else:
-                        tx.add_messages([follow_up.answer_unmatched(
-                            f"inbound:{inbound_id}", number.digits, reply.template, ctx)], at)
-                break
-            except ConcurrentChange:
-                if attempt == 2:
-                    raise
-        if decision is not None:
-            self._after(decision.ticket, decision)
-        log.info("inbound sms", sender=number.masked(), outcome=reply.outcome, ticket_id=ticket_id)
-        return reply.outcome
-
-    def receive_receipt(self, receipt: DeliveryReceipt) -> bool:
-        with self.store.transaction() as tx:
-            found = tx.record_delivery(receipt.remote_id, receipt.state.value, receipt.at or self.clock.now())
-        if not found:
-            log.warning("delivery receipt for an unknown message", remote_id=receipt.remote_id)
-        return found
-
-    # -- queries ----------------------------------------------------------------------------------
-
-    def ticket(self, ticket_id: str) -> Ticket:
-        with self.store.read() as tx:
-            return tx.load_ticket(ticket_id, lock=False)
-
-    def history(self, ticket_id: str) -> list[Event]:
-        with self.store.read() as tx:
-            return tx.events(ticket_id)
-
-    def tickets(self, **filters: Any) -> list[Ticket]:
-        with self.store.read() as tx:
-            return tx.find_tickets(**filters)
-
-    # -- time limits' read side (complaintkit.parts.time_limits.queries, complaintkit.parts.reports.queries) -----------------------
+        return self.run(time_limits.resume(ticket_id, actor, reason))  # type: ignore[no-any-return]
 
     def deadlines(self, ticket_id: str, *, now: datetime | None = None) -> list[deadlines_view.DeadlineView]:
         """Every deadline of the ticket with its state and internal-target state at ``now``."""
@@ -350,35 +193,66 @@ class ComplaintKit:
         with self.store.read() as tx:
             return tx.find_tickets(states=deadlines_view.OPEN_STATES, department=department)
 
-    # -- the one write path --------------------------------------------------------------------------
+    # -- online follow-up (parts/follow_up) --------------------------------------------------------
 
-    def _write(self, tx: Transaction, decision: Decision, *, new: bool, now: datetime) -> Ticket:
-        if new:
-            stored = tx.insert_ticket(decision.ticket)
-            tx.add_events(decision.events)
-            tx.set_timers(decision.set_timers, replace=False)
-            if decision.messages:
-                tx.add_messages(decision.messages, now, fresh=True)
-            return stored
-        stored = tx.update_ticket(decision.ticket)
-        tx.add_events(decision.events)
-        tx.cancel_timers(stored.id, (*decision.cancel_timers, *(t.name for t in decision.set_timers)))
-        tx.set_timers(decision.set_timers, replace=False)
-        tx.add_messages(decision.messages, now)
-        return stored
+    def open_follow_up(self, actor: Actor, *, msisdn: str, problem_type: str, category: str,
+                       description: str, channel: Channel | str = Channel.HOTLINE) -> Ticket:
+        """After a problem was solved online: the follow-up ticket (SPEC B1)."""
+        return self.run(follow_up.open_follow_up(self, actor, msisdn=msisdn, problem_type=problem_type,  # type: ignore[no-any-return]
+                                                 category=category, description=description, channel=channel))
 
-    def _after(self, ticket: Ticket, decision: Decision) -> None:
-        if decision.events:
-            self.plugins.notify("complaintkit_ticket_changed", ticket=ticket, events=decision.events)
-        for ev in decision.events:
-            if ev.kind == "accept" and Marker.MAJOR in ticket.markers:
-                self.plugins.notify("complaintkit_major_complaint", ticket=ticket)
-            if ev.kind == "accept":
-                for marker in (Marker.SENSITIVE, Marker.POTENTIAL_ESCALATION):
-                    if marker in ticket.markers:
-                        self.plugins.notify("complaintkit_sensitive_ticket", ticket=ticket, marker=marker.value)
-        log.debug("ticket changed", ticket_id=ticket.id, state=ticket.state.value,
-                  events=[e.kind for e in decision.events])
+    def receive_sms(self, sms: InboundSms) -> str:
+        """A customer's SMS to the service port (SPEC B3, B5). Returns the outcome recorded.
+
+        ``converted`` — the reply code inside an open follow-up's window; ``late`` — the code after
+        the window closed; ``unknown_code`` — other text while a follow-up is open; ``unmatched`` —
+        nothing open for this number; ``malformed`` — not a mobile number. Every SMS is recorded,
+        and every one but ``malformed`` is answered. It is judged at ``sms.received_at`` when
+        given (never later than now), so a reply that came inside its window counts even if it is
+        handled after the window closed.
+        """
+        if sms.received_at is not None and sms.received_at > self.clock.now():
+            sms = InboundSms(sms.sender, sms.to, sms.text, self.clock.now())
+        outcome: str = self.run(follow_up.receive_sms(sms))
+        if outcome != "malformed":
+            log.info("inbound sms", sender=Msisdn.parse(sms.sender).masked(), outcome=outcome)
+        return outcome
+
+    def receive_receipt(self, receipt: DeliveryReceipt) -> bool:
+        with self.store.transaction() as tx:
+            found = tx.record_delivery(receipt.remote_id, receipt.state.value, receipt.at or self.clock.now())
+        if not found:
+            log.warning("delivery receipt for an unknown message", remote_id=receipt.remote_id)
+        return found
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    def fire_due_timers(self, *, limit: int | None = None) -> int:
+        """Fire every timer due by now, earliest first, each exactly once; return how many fired.
+
+        Each timer fires in its own transaction together with the change it causes, so a crash
+        either fires it completely or leaves it pending for the next worker. A timer whose rule
+        fails is quarantined with its error (``complaintkit doctor``) and the others go on.
+        """
+        return timer_engine.fire_due(self.runner, self.clock.now(), limit=limit)
+
+    def next_due(self) -> datetime | None:
+        with self.store.read() as tx:
+            return tx.next_timer_due()
+
+    # -- queries ----------------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        with self.store.read() as tx:
+            return tx.load_ticket(ticket_id, lock=False)
+
+    def history(self, ticket_id: str) -> list[Event]:
+        with self.store.read() as tx:
+            return tx.events(ticket_id)
+
+    def tickets(self, **filters: Any) -> list[Ticket]:
+        with self.store.read() as tx:
+            return tx.find_tickets(**filters)
 
     def close(self) -> None:
         self.store.close()
@@ -386,15 +260,6 @@ class ComplaintKit:
 
 def _default_id(now: datetime) -> str:
     return f"CK{now:%Y%m%d}{secrets.token_hex(4).upper()}"
-
-
-def _enum(kind: Any, value: Any, field: str) -> Any:
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        raise InvalidInput(field, f"unknown {field} {value!r} (use one of {', '.join(m.value for m in kind)})") from None
 
 
 __all__ = ["ComplaintKit", "TicketState"]

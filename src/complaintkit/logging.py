@@ -67,9 +67,20 @@ class _LibraryLogger(structlog.stdlib.BoundLogger):
         return self._proxy_to_logger("error", event, *args, **kw)
 
 
+def _to_capture(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Inside ``structlog.testing.capture_logs()`` the library's events go to the capture, as
+    they would with structlog's own loggers: an application's tests may look for them."""
+    processors = structlog.get_config()["processors"]
+    if any(isinstance(p, structlog.testing.LogCapture) for p in processors):
+        for processor in processors:  # the capture comes last, keeps the event and drops it
+            event_dict = processor(logger, method, event_dict)
+    return event_dict
+
+
 #: what every library event goes through before it reaches stdlib logging
 _LIBRARY_CHAIN: list[Any] = [
-    structlog.stdlib.filter_by_level,  # first: a disabled level costs nothing more
+    _to_capture,
+    structlog.stdlib.filter_by_level,  # a disabled level costs nothing more
     structlog.contextvars.merge_contextvars,
     structlog.processors.format_exc_info,  # the traceback as text, without local variables
     mask_pii,
@@ -142,7 +153,7 @@ def configure_cli_logging(*, level: str = "info", json: bool = False, stream: An
     for top in _libraries | {"complaintkit"}:
         _attach(top, ours, number)
     # a plugin that logs with plain structlog.get_logger goes the same way
-    structlog.configure(processors=_LIBRARY_CHAIN, logger_factory=structlog.stdlib.LoggerFactory(),
+    structlog.configure(processors=list(_LIBRARY_CHAIN[1:]), logger_factory=structlog.stdlib.LoggerFactory(),
                         wrapper_class=_LibraryLogger, cache_logger_on_first_use=False)
 
 

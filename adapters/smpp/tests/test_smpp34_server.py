@@ -167,3 +167,43 @@ def test_keepalive_and_throttle_against_smpp34():
     finally:
         transport.close()
         smsc.stop()
+
+
+def test_reply_is_stored_before_the_foreign_smsc_gets_its_answer(smsc34):
+    """smpp34's ``deliver_sm`` awaits the deliver_sm_resp: it must still be waiting while the
+    reply is being stored, and get 0x64 (ESME_RX_T_APPN) when the reply could not be stored."""
+    offered = []
+
+    class Sink:
+        refuse = False
+
+        def accept(self, item):
+            time.sleep(0.2)  # an early deliver_sm_resp would have completed the future by now
+            offered.append((item, pending.done()))
+            if self.refuse:
+                raise OSError("database is down")
+
+    sink = Sink()
+    transport = transport_for(smsc34)
+    transport.set_inbound_sink(sink)
+    try:
+        deadline = time.monotonic() + 5
+        while not smsc34.sessions and time.monotonic() < deadline:
+            time.sleep(0.01)
+        esme = next(iter(smsc34.sessions.values()))
+
+        def deliver(text):
+            async def send():
+                return await esme.deliver_sm("10086", text.encode("utf-16-be"),
+                                             source_addr="13900001111", data_coding=8)
+
+            return asyncio.run_coroutine_threadsafe(send(), smsc34.loop)
+
+        pending = deliver("1 已解决")
+        assert pending.result(5).command_status == 0
+        sink.refuse = True
+        pending = deliver("2 没解决")
+        assert pending.result(5).command_status == 0x64
+        assert [(m.text, done) for m, done in offered] == [("1 已解决", False), ("2 没解决", False)]
+    finally:
+        transport.close()

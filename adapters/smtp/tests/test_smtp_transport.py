@@ -183,3 +183,45 @@ def test_same_key_same_message_id() -> None:
 
 def test_drain_inbound_is_empty(smtp_server: Any) -> None:
     assert smtp_server.transport().drain_inbound() == []
+
+
+def test_on_result_reports_each_message_as_the_server_answers_it(smtp_server: Any) -> None:
+    smtp_server.handler.rcpt_replies = {"busy@example.com": "451 4.3.0 try later"}
+    transport = smtp_server.transport()
+    reported: list[tuple[str, SendOutcome, int]] = []
+
+    def on_result(result: Any) -> None:
+        # what the server had taken when this result was reported
+        reported.append((result.key, result.outcome, len(smtp_server.received)))
+
+    requests = [req("a"), req("b", "busy@example.com"), req("c", "legal_dept"), req("d")]
+    results = transport.send_many(requests, on_result=on_result)
+    transport.close()
+    assert reported == [("a", SendOutcome.ACCEPTED, 1), ("b", SendOutcome.RETRY, 1),
+                        ("c", SendOutcome.FAILED, 1), ("d", SendOutcome.ACCEPTED, 2)]
+    assert [r.key for r in results] == ["a", "b", "c", "d"]
+
+
+def test_on_result_that_raises_does_not_stop_the_batch(smtp_server: Any) -> None:
+    def broken(result: Any) -> None:
+        raise RuntimeError("outbox gone")
+
+    results = smtp_server.transport().send_many([req("a"), req("b")], on_result=broken)
+    assert [r.outcome for r in results] == [SendOutcome.ACCEPTED] * 2
+    assert len(smtp_server.received) == 2
+
+
+def test_long_message_ids_reach_the_result_whole(smtp_server: Any) -> None:
+    """Keys of the kit's reminders make Message-IDs of 81-92 characters and more; the remote id
+    recorded for the message is the header the server received, never cut."""
+    keys = ["TS20260302000001:overdue:dispatch:2026-03-02T11:00:00+08:00",
+            "TS20260302000001:near-overdue:network_dept:handling:2026-03-02T11:00:00+08:00",
+            "digest:network_dept:2026-03-02:" + "x" * 80]
+    transport = smtp_server.transport()
+    results = transport.send_many([req(k) for k in keys])
+    transport.close()
+    ids = [r.remote_ids[0] for r in results]
+    assert [len(i) for i in ids] == [len(message_id_for(k, SENDER)) for k in keys]
+    assert min(len(i) for i in ids) > 80
+    assert ids == [got.message["Message-ID"] for got in smtp_server.received]
+    assert ids == [message_id_for(k, SENDER) for k in keys]

@@ -29,12 +29,14 @@ def _load() -> None:
     from complaintkit.bench.intake import intake
     from complaintkit.cli.deadline import deadline
     from complaintkit.cli.demo import demo
+    from complaintkit.cli.doctor import doctor
     from complaintkit.cli.worker import plugins, worker
 
     cli.add_command(demo)
     cli.add_command(worker)
     cli.add_command(plugins)
     cli.add_command(deadline)
+    cli.add_command(doctor)
     bench.add_command(intake)
     bench.add_command(deadlines)
     try:

@@ -58,7 +58,8 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
         kit = ComplaintKit(open_store(url), plugins=plugins, clock=clock)
         stack.callback(kit.close)
         transport, sms_label, reply = _sms(stack, plugins, smsc, system_id, password, fake_sms)
-        mail = FakeMail()
+        # every department of the standard has a mailing list, as in a configured deployment
+        mail = FakeMail.for_departments(d.code for d in kit.standard.departments)
         worker = Worker(kit, Outbox(kit, sms=transport, email=mail,
                                     retry=RetryPolicy(first=timedelta(seconds=5))))
         stack.callback(worker.outbox.close)

@@ -59,6 +59,14 @@ class ConcurrentChange(ComplaintKitError):
     """The ticket changed under us between load and commit; the command may be retried."""
 
 
+class TicketBusy(ConcurrentChange):
+    """Another transaction holds the ticket; the caller skips it for now instead of waiting."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} is being changed by another transaction")
+        self.ticket_id = ticket_id
+
+
 class StandardInvalid(ComplaintKitError):
     """A province standard (or one of its files) failed validation."""
 

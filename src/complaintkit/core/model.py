@@ -191,6 +191,9 @@ class Deadline:
     internal_due_at: datetime | None = None
     state: DeadlineState = DeadlineState.RUNNING
     met_at: datetime | None = None
+    #: computed past the working calendar's data, on the weekday rule: it may move when the year
+    #: is added (time_limits.recompute_provisional); stored tickets from before have no such key
+    provisional: bool = False
 
 
 @attrs.define(frozen=True)

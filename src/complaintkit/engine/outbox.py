@@ -1,29 +1,33 @@
 """Delivery of the outbox: the rows the rules wrote are handed to the transports, and back.
 
-The worker claims due messages (leased, so a dead worker's claim expires), hands each channel's
-batch to its transport, and records the outcome: ``completed`` with the far end's ids, a retry
-with exponential back-off, or ``failed`` for good. Inbound traffic the transports collected —
-delivery receipts and customer replies — goes back into the kit as commands.
+The worker claims due messages (leased, so a dead worker's claim expires; the live worker renews
+its lease while it sends), hands each channel's batch to its transport, and records each message
+*as the transport reports it* (``on_result``): ``completed`` with the far end's ids, a retry with
+exponential back-off, or ``failed`` for good. A kill therefore re-sends at most what was in flight
+(the transport's window), and every such re-send is counted on the row (``resends``) and logged.
 
-A message is sent at most once per claim; it is sent twice only if the transport accepted it and
-the worker died before recording that — the rare, measured exception the idempotency key lets a
-transport suppress.
+Inbound traffic — delivery receipts and customer replies — goes through the durable inbox
+(:mod:`complaintkit.engine.inbox`).
 """
 
 from __future__ import annotations
 
+import inspect
+import threading
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from complaintkit.core.model import MessageChannel
+from complaintkit.core.model import Actor, MessageChannel
+from complaintkit.engine.commands import Command, Outcome
+from complaintkit.engine.inbox import InboxSink, process
+from complaintkit.engine.store import ClaimedMessage, Transaction
 from complaintkit.logging import get_logger
 from complaintkit.ports.transports import (
     DeliveryReceipt,
     EmailRequest,
-    InboundSms,
     SendOutcome,
     SendResult,
     SmsRequest,
@@ -51,7 +55,7 @@ class Outbox:
     """Delivers one kit's outbox through the transports the plugins provide."""
 
     def __init__(self, kit: ComplaintKit, *, sms: Any = None, email: Any = None,
-                 retry: RetryPolicy | None = None, batch: int = 100, lease: timedelta = timedelta(minutes=5)) -> None:
+                 retry: RetryPolicy | None = None, batch: int = 100, lease: timedelta = timedelta(seconds=30)) -> None:
         self.kit = kit
         self.transports: dict[MessageChannel, Any] = {}
         if sms is not None:
@@ -61,44 +65,58 @@ class Outbox:
         self.retry = retry or RetryPolicy()
         self.batch = batch
         self.lease = lease
+        self.sink = InboxSink(kit.store, kit.clock)
+        for transport in self.transports.values():
+            attach = getattr(transport, "set_inbound_sink", None)
+            if attach is not None:
+                attach(self.sink)
 
     @classmethod
     def from_plugins(cls, kit: ComplaintKit, **options: Any) -> Outbox:
         settings: Mapping[str, Any] = kit.settings
-        sms = kit.plugins.call_first("complaintkit_sms_transport", settings=settings.get("sms", {}))
-        email = kit.plugins.call_first("complaintkit_email_transport", settings=settings.get("email", {}))
+        sms = kit.plugins.sms_transport(settings=settings.get("sms", {}))
+        email = kit.plugins.email_transport(settings=settings.get("email", {}))
         return cls(kit, sms=sms, email=email, **options)
 
-    def deliver(self) -> int:
-        """Send what is due now on every channel that has a transport; return how many were handled."""
+    def deliver(self, channel: MessageChannel | None = None) -> int:
+        """Send what is due now (on one channel, or every channel that has a transport); return
+        how many were handled."""
         handled = 0
-        for channel, transport in self.transports.items():
+        for ch, transport in self.transports.items():
+            if channel is not None and ch is not channel:
+                continue
             while True:
-                now = self.kit.clock.now()
-                with self.kit.store.transaction() as tx:
-                    claimed = tx.claim_messages(channel.value, now, self.batch, self.lease)
+                claimed = self._claim(ch)
                 if not claimed:
                     break
-                results = self._send(channel, transport, claimed)
-                now = self.kit.clock.now()
-                with self.kit.store.transaction() as tx:
-                    for c in claimed:
-                        result = results.get(c.message.key)
-                        if result is None:
-                            result = SendResult(c.message.key, SendOutcome.RETRY, detail="no answer from the transport")
-                        if result.outcome is SendOutcome.ACCEPTED:
-                            tx.record_sent(c.id, now, result.remote_ids, result.parts)
-                        elif result.outcome is SendOutcome.FAILED or c.attempts + 1 >= self.retry.attempts:
-                            tx.record_failed(c.id, result.detail or "gave up")
-                            log.warning("message failed", key=c.message.key, detail=result.detail)
-                        else:
-                            tx.record_retry(c.id, now + self.retry.delay(c.attempts), result.detail)
-                handled += len(claimed)
+                handled += self._send(ch, transport, claimed)
                 if len(claimed) < self.batch:
                     break
         return handled
 
-    def _send(self, channel: MessageChannel, transport: Any, claimed: list[Any]) -> dict[str, SendResult]:
+    def _claim(self, channel: MessageChannel) -> list[ClaimedMessage]:
+        with self.kit.store.transaction() as tx:
+            return tx.claim_messages(channel.value, self.kit.clock.now(), self.batch, self.lease)
+
+    def _send(self, channel: MessageChannel, transport: Any, claimed: list[ClaimedMessage]) -> int:
+        by_key = {c.message.key: c for c in claimed}
+        recorded: set[str] = set()
+        lock = threading.Lock()
+
+        def record(result: SendResult) -> None:
+            # called by the transport as each message is acknowledged, from any thread
+            with lock:
+                c = by_key.get(result.key)
+                if c is None or result.key in recorded:
+                    return
+                recorded.add(result.key)
+            try:
+                self._record(c, result)
+            except Exception:
+                log.exception("recording a message failed", key=c.message.key)
+                with lock:
+                    recorded.discard(result.key)
+
         if channel is MessageChannel.SMS:
             requests: list[Any] = [SmsRequest(c.message.key, c.message.to, c.message.sender or
                                               self.kit.standard.settings.service_port, c.message.text)
@@ -106,30 +124,63 @@ class Outbox:
         else:
             requests = [EmailRequest(c.message.key, (c.message.to,), c.message.subject, c.message.text)
                         for c in claimed]
+        renewer = _LeaseRenewer(self, [c.id for c in claimed], lambda: {by_key[k].id for k in recorded})
+        renewer.start()
         try:
-            results = transport.send_many(requests)
+            if _takes_on_result(transport):
+                results = transport.send_many(requests, on_result=record)
+            else:
+                results = transport.send_many(requests)
         except Exception as exc:  # noqa: BLE001 - whatever broke, the batch is retried, never lost
-            log.error("transport failed", channel=channel.value, error=str(exc))
-            return {r.key: SendResult(r.key, SendOutcome.RETRY, detail=f"{type(exc).__name__}: {exc}") for r in requests}
-        return {r.key: r for r in results}
+            log.error("transport failed", channel=channel.value, error=f"{type(exc).__name__}: {exc}")
+            results = [SendResult(r.key, SendOutcome.RETRY, detail=f"{type(exc).__name__}: {exc}") for r in requests]
+        finally:
+            renewer.stop()
+        answered = {r.key: r for r in results}
+        for c in claimed:
+            if c.message.key in recorded:
+                continue
+            result = answered.get(c.message.key) or SendResult(c.message.key, SendOutcome.RETRY,
+                                                              detail="no answer from the transport")
+            try:
+                self._record(c, result)
+            except Exception:
+                log.exception("recording a message failed; it will be retried", key=c.message.key)
+        return len(claimed)
 
-    def receive(self) -> int:
-        """Route what the transports received back into the kit."""
+    def _record(self, c: ClaimedMessage, result: SendResult) -> None:
+        now = self.kit.clock.now()
+        with self.kit.store.transaction() as tx:
+            if result.outcome is SendOutcome.ACCEPTED:
+                tx.record_sent(c.id, now, result.remote_ids, result.parts)
+            elif result.outcome is SendOutcome.FAILED or c.attempts + 1 >= self.retry.attempts:
+                tx.record_failed(c.id, result.detail or "gave up")
+                log.warning("message failed", key=c.message.key, detail=result.detail)
+            else:
+                tx.record_retry(c.id, now + self.retry.delay(c.attempts), result.detail)
+
+    def collect(self) -> int:
+        """Move what transports without an inbound sink hold in memory into the durable inbox."""
         count = 0
         for transport in self.transports.values():
+            if getattr(transport, "set_inbound_sink", None) is not None:
+                continue
             drain = getattr(transport, "drain_inbound", None)
             if drain is None:
                 continue
             for item in drain():
-                count += 1
                 try:
-                    if isinstance(item, DeliveryReceipt):
-                        self.kit.receive_receipt(item)
-                    elif isinstance(item, InboundSms):
-                        self.kit.receive_sms(item)
-                except Exception:  # one bad inbound item must not stop the others
-                    log.exception("inbound item failed", kind=type(item).__name__)
+                    self.sink.accept(item)
+                    count += 1
+                except Exception:
+                    log.exception("inbound item could not be stored", kind=type(item).__name__)
         return count
+
+    def receive(self) -> int:
+        """Collect inbound items into the inbox and handle every inbox row that is due."""
+        collected = self.collect()
+        handled = process(self.kit.runner, self.kit.clock.now())
+        return max(collected, handled)
 
     def close(self) -> None:
         for transport in self.transports.values():
@@ -137,3 +188,69 @@ class Outbox:
                 transport.close()
             except Exception:
                 log.exception("closing a transport failed")
+
+
+class _LeaseRenewer:
+    """Keeps a batch's claims alive while the transport works on it (a real-time thread: a
+    dead worker's claims expire within one lease, a live worker's never do)."""
+
+    def __init__(self, outbox: Outbox, ids: list[int], done: Any) -> None:
+        self.outbox = outbox
+        self.ids = ids
+        self.done = done
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        interval = self.outbox.lease.total_seconds() / 3
+        if interval <= 0:
+            return
+
+        def run() -> None:
+            while not self.stopping.wait(interval):
+                pending = [i for i in self.ids if i not in self.done()]
+                try:
+                    with self.outbox.kit.store.transaction() as tx:
+                        tx.renew_leases(pending, self.outbox.kit.clock.now() + self.outbox.lease)
+                except Exception:
+                    log.exception("renewing the outbox lease failed")
+
+        self.thread = threading.Thread(target=run, name="ck-outbox-lease", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _takes_on_result(transport: Any) -> bool:
+    try:
+        return "on_result" in inspect.signature(transport.send_many).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@attrs.define(frozen=True)
+class DeliveryRecord:
+    """A delivery receipt, written onto the outbox row whose remote id it names."""
+
+    remote_id: str
+    state: str
+    at: datetime
+
+    def write(self, tx: Transaction, now: datetime) -> bool:
+        found = tx.record_delivery(self.remote_id, self.state, self.at)
+        if not found:
+            log.warning("delivery receipt for an unknown message", remote_id=self.remote_id)
+        return found
+
+
+def receipt_command(receipt: DeliveryReceipt, inbox_id: int | None = None) -> Command:
+    """A delivery receipt from the inbox: recorded on its message."""
+
+    def decide(_loaded: Any, ctx: Any) -> Outcome:
+        return Outcome(records=(DeliveryRecord(receipt.remote_id, receipt.state.value, receipt.at or ctx.now),),
+                       result="receipt")
+
+    return Command("receipt", Actor.system(), (), decide, at=receipt.at)

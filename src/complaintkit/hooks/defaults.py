@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from complaintkit.hooks.manager import hookimpl
+from complaintkit.hooks.markers import hookimpl
 from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
 
 
@@ -31,3 +31,12 @@ class NoBoss:
 @hookimpl(trylast=True)
 def complaintkit_boss_client(settings: Mapping[str, Any]) -> Any:
     return NoBoss()
+
+
+@hookimpl
+def complaintkit_parts() -> list[Any]:
+    # delivery receipts come back through the inbox and land on the outbox row they concern
+    from complaintkit.engine.outbox import receipt_command
+    from complaintkit.engine.registry import Part
+
+    return [Part("delivery", inbound=(("receipt", receipt_command),))]

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
 
-    from complaintkit.core.calendar import DayOverride
+    from complaintkit.core.calendar import CalendarYear, DayOverride
     from complaintkit.core.model import Event, Ticket
-    from complaintkit.ports.transports import EmailTransport, SmsTransport
+    from complaintkit.engine.registry import Part
+    from complaintkit.ports.boss import BossCrm
+    from complaintkit.ports.transports import EmailTransport, LocalSmsc, OaPublisher, SmsTransport
     from complaintkit.standard import Standard
 
 from complaintkit.hooks.markers import hookspec
@@ -39,13 +41,26 @@ def complaintkit_standard() -> Standard | None:
 
 
 @hookspec
-def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride]:  # type: ignore[empty-body]
-    """Add or correct days of the working calendar.
+def complaintkit_calendar_overrides(standard: Standard) -> Sequence[DayOverride | CalendarYear]:  # type: ignore[empty-body]
+    """Add years to the working calendar, and add or correct days.
 
     Called once at start-up, after the standard is chosen, with that ``standard``. Return a list of
-    :class:`~complaintkit.core.calendar.DayOverride` (a year from the State Council notice before the
-    calendar package ships it, a local holiday). All plugins' answers are applied, after the
-    standard's own ``calendar.toml``.
+    :class:`~complaintkit.core.calendar.CalendarYear` (a whole year from the State Council notice:
+    its holidays and make-up workdays; from then on the year is part of the calendar's data) and
+    :class:`~complaintkit.core.calendar.DayOverride` (one day: a local holiday, a correction), or
+    ``None``. All plugins' answers are applied, after the standard's own ``calendar.toml``.
+    """
+
+
+@hookspec
+def complaintkit_parts() -> Sequence[Part]:  # type: ignore[empty-body]
+    """Add parts of the complaint process: commands, timer kinds, detectors, listeners.
+
+    Called once when a :class:`~complaintkit.ComplaintKit` starts. Return a list of
+    :class:`~complaintkit.engine.registry.Part`. The kit's own parts (intake, time limits,
+    online follow-up, reports …) are internal plugins answering this hook; a province plugin or a
+    vendor adds its own the same way (``docs/architecture.md`` has a worked example). Two parts
+    may not register the same name, timer kind or detector.
     """
 
 
@@ -72,7 +87,7 @@ def complaintkit_email_transport(settings: Mapping[str, Any]) -> EmailTransport 
 
 
 @hookspec(firstresult=True)
-def complaintkit_oa_publisher(settings: Mapping[str, Any]) -> Any | None:
+def complaintkit_oa_publisher(settings: Mapping[str, Any]) -> OaPublisher | None:
     """Provide the client that publishes warnings to the OA platform (SPEC J3).
 
     To be called once by the warnings publisher (SPEC J) with the ``oa`` section of the kit's
@@ -82,7 +97,7 @@ def complaintkit_oa_publisher(settings: Mapping[str, Any]) -> Any | None:
 
 
 @hookspec(firstresult=True)
-def complaintkit_local_smsc() -> Any | None:
+def complaintkit_local_smsc() -> LocalSmsc | None:
     """Provide an SMSC on loopback for the demo and for tests.
 
     Called by ``complaintkit demo`` when no ``--smsc`` is given. Return a started SMSC, usable as
@@ -95,7 +110,7 @@ def complaintkit_local_smsc() -> Any | None:
 
 
 @hookspec(firstresult=True)
-def complaintkit_boss_client(settings: Mapping[str, Any]) -> Any | None:
+def complaintkit_boss_client(settings: Mapping[str, Any]) -> BossCrm | None:
     """Provide the BOSS/CRM client (SPEC M1).
 
     Called once at start-up with the ``boss`` section of the kit's settings. Return an object

@@ -9,9 +9,9 @@ by the worker, so every kit command runs on the worker's own thread.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -114,7 +114,12 @@ class InboundSms:
 
 @attrs.define(frozen=True)
 class EmailRequest:
+    """One e-mail the process decided to send (a reminder, an alert, a digest)."""
+
+    #: the outbox row's idempotency key
     key: str
+    #: department codes (``network_dept``) or addresses; a transport resolves them with
+    #: :func:`~complaintkit.ports.recipients.resolve_recipients`
     to: tuple[str, ...]
     subject: str
     body: str
@@ -171,6 +176,40 @@ class SmsTransport(Protocol):
 
 @runtime_checkable
 class EmailTransport(Protocol):
-    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]: ...
+    """What an e-mail plugin provides (see the ``complaintkit_email_transport`` hook)."""
 
-    def close(self) -> None: ...
+    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]:
+        """Send a batch; return one result per request, keyed by ``key``, as for SMS.
+
+        A request whose department code has no addresses is ``FAILED``, never retried.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections; the transport is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class OaPublisher(Protocol):
+    """What the OA plugin provides (see the ``complaintkit_oa_publisher`` hook, SPEC J3)."""
+
+    def publish(self, warning: object) -> str:
+        """Publish a warning to the OA platform; return the OA document id."""
+        ...
+
+
+@runtime_checkable
+class LocalSmsc(Protocol):
+    """A started SMSC on loopback for the demo and tests (``complaintkit_local_smsc``)."""
+
+    #: the ``sms`` settings that bind a transport to it
+    settings: Mapping[str, Any]
+
+    def inject_mo(self, sender: str, to: str, text: str) -> None:
+        """Deliver a customer's SMS to the bound transport."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...

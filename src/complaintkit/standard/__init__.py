@@ -11,7 +11,7 @@ A province plugin ships a folder of TOML files and returns ``load_standard(folde
 ``organisation.toml``  departments: province, city companies, second line
 ``roles.toml``         roles and their permissions (SPEC H)
 ``templates.toml``     message templates with ``{variables}`` (SPEC K3)
-``calendar.toml``      optional: days the working calendar must add or correct
+``calendar.toml``      optional: whole years from the State Council notice, days to correct
 =====================  ==========================================================
 
 Every problem found is reported at once, each naming the file and the field
@@ -20,6 +20,7 @@ Every problem found is reported at once, each naming the file and the field
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from complaintkit.core.calendar import DayOverride, Duration
+from complaintkit.core.calendar import CalendarYear, CalendarYearError, DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
 from complaintkit.standard import values
@@ -126,6 +127,8 @@ class Standard:
     roles: tuple[RoleSpec, ...]
     templates: dict[str, str]
     calendar_overrides: tuple[DayOverride, ...] = ()
+    #: whole years from the State Council notice (``[year.2027]`` tables of ``calendar.toml``)
+    calendar_years: tuple[CalendarYear, ...] = ()
     source: str = ""
     #: look-up tables built on first use; not part of the value (equality, repr, evolve)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
@@ -266,6 +269,7 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
             parts[name] = ()
             continue
         parts[name] = values.structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
+    calendar_years = _calendar_years(raw.get("calendar.toml", {}), problems)
     settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
     templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
                                  "templates.toml: $.templates", problems)
@@ -288,12 +292,38 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         roles=parts["roles.toml"],
         templates=templates,
         calendar_overrides=parts["calendar.toml"],
+        calendar_years=calendar_years,
         source=where,
     )
     problems.extend(check(standard))
     if problems:
         raise StandardInvalid(where, problems)
     return standard
+
+
+#: a problem of a calendar year that names its field (``holidays[1].last: …``)
+_FIELD = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+)?: ")
+
+
+def _calendar_years(table: dict[str, Any], problems: list[str]) -> tuple[CalendarYear, ...]:
+    """The ``[year.YYYY]`` tables of ``calendar.toml``. Its other keys are refused: a misspelt
+    ``[years.2027]`` silently ignored would leave the province believing it had added the year."""
+    for key in table:
+        if key not in ("day", "year"):
+            problems.append(f"calendar.toml: $.{key}: unknown table (calendar.toml has [year.YYYY] tables "
+                            "and [[day]] entries)")
+    years = table.get("year", {})
+    if not isinstance(years, dict):
+        problems.append("calendar.toml: $.year: write each year as its own table, [year.2027]")
+        return ()
+    found = []
+    for key, entry in years.items():
+        try:
+            found.append(CalendarYear.from_table(key, entry))
+        except CalendarYearError as exc:
+            problems.extend(f"calendar.toml: $.year.{key}.{p}" if _FIELD.match(p) else
+                            f"calendar.toml: $.year.{key}: {p}" for p in exc.problems)
+    return tuple(found)
 
 
 def check(standard: Standard) -> list[str]:

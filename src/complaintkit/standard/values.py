@@ -29,7 +29,7 @@ TOP_LEVEL: dict[str, dict[str, type]] = {
     "time_limits.toml": {"rule": list},
     "organisation.toml": {"department": list},
     "roles.toml": {"role": list},
-    "calendar.toml": {"day": list},
+    "calendar.toml": {"day": list, "year": dict},
 }
 _TOML_TYPE = {str: "text", dict: "table", list: "array of tables"}
 
@@ -103,7 +103,8 @@ def shape(raw: dict[str, Any]) -> list[str]:
         for key, value in data.items():
             kind = allowed.get(key)
             if kind is None:
-                problems.append(f"{name}: $.{key}: unknown key (expected {', '.join(allowed) or 'nothing'})")
+                what = "table" if isinstance(value, dict) else "key"
+                problems.append(f"{name}: $.{key}: unknown {what} (expected {', '.join(allowed) or 'nothing'})")
             elif not isinstance(value, kind) or kind is list and not all(isinstance(v, dict) for v in value):
                 problems.append(f"{name}: $.{key}: must be {_article(_TOML_TYPE[kind])}, not {_describe(value)}"
                                 + (f" (write [{key}])" if kind is dict else f" (write [[{key}]])" if kind is list else ""))

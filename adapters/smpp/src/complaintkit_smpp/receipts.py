@@ -148,6 +148,13 @@ class _Pending:
     data_coding: int
     first_seen: float
     parts: dict[int, bytes] = attrs.Factory(dict)
+    #: an expired concatenation whose hand-over failed is offered again from this time
+    retry_at: float = 0.0
+    expired: bool = False
+
+
+#: takes one decoded item; returns once it is stored, raises when it was not
+Accept = Callable[[DeliveryReceipt | InboundSms], None]
 
 
 class InboundDecoder:
@@ -155,14 +162,22 @@ class InboundDecoder:
 
     Incomplete concatenations are flushed after ``reassembly_timeout`` seconds with the parts
     that arrived (a customer reply is never dropped), and recorded as malformed.
+
+    With ``accept`` (``decode(body, accept)``, ``expire(accept=...)``) each item is handed over
+    before the decoder forgets it: when ``accept`` raises, the exception propagates and the
+    decoder keeps what it needs to produce the item again — for the last part of a
+    concatenation, the other parts stay waiting, so the same last part delivered again completes
+    the message; an expired concatenation is offered again after ``retry_interval``.
     """
 
     def __init__(self, *, resp_id_base: str = "hex", dlr_id_base: str = "hex",
                  reassembly_timeout: float = 600.0, tz: timezone = CHINA,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 retry_interval: float = 5.0) -> None:
         self.resp_id_base = resp_id_base
         self.dlr_id_base = dlr_id_base
         self.reassembly_timeout = reassembly_timeout
+        self.retry_interval = retry_interval
         self.tz = tz
         self.clock = clock
         self.malformed: list[Malformed] = []
@@ -202,6 +217,16 @@ class InboundDecoder:
 
     # -- MO ---------------------------------------------------------------------------------
     def mo(self, sm: P.ShortMessage, received_at: datetime | None = None) -> InboundSms | None:
+        """The reply, or None while a concatenation waits for more parts."""
+        sms, done = self._assemble(sm, received_at)
+        if done is not None:
+            done(True)
+        return sms
+
+    def _assemble(self, sm: P.ShortMessage, received_at: datetime | None = None
+                  ) -> tuple[InboundSms | None, Callable[[bool], None] | None]:
+        """The reply (or None) and, for a completed concatenation, ``done(stored)``: forget the
+        parts when stored, or take the last part back out so that its re-delivery completes it."""
         data = sm.short_message or sm.tlvs.get(P.TLV_MESSAGE_PAYLOAD, b"")
         concat = None
         if sm.esm_class & ESM_UDHI:
@@ -220,7 +245,7 @@ class InboundDecoder:
                 self._bad(f"bad sar_* numbers {seq}/{total}", sm.source_addr)
         if concat is None or concat[1] == 1:
             return self._finish(sm.source_addr, sm.destination_addr, data, sm.data_coding,
-                                received_at)
+                                received_at), None
         ref, total, seq = concat
         key = (sm.source_addr, sm.destination_addr, ref, total)
         pending = self._pending.get(key)
@@ -230,26 +255,45 @@ class InboundDecoder:
             log.info("smpp.mo.duplicate_part", sender=mask_number(sm.source_addr), seq=seq)
         pending.parts[seq] = data
         if len(pending.parts) < total:
-            return None
-        del self._pending[key]
+            return None, None
+        # complete only now, so ``seq`` was not there before: taking it out restores the wait
         joined = b"".join(pending.parts[i] for i in range(1, total + 1))
-        return self._finish(sm.source_addr, sm.destination_addr, joined, pending.data_coding,
-                            received_at)
+        sms = self._finish(sm.source_addr, sm.destination_addr, joined, pending.data_coding,
+                           received_at)
 
-    def expire(self, received_at: datetime | None = None) -> list[InboundSms]:
-        """Flush concatenations older than ``reassembly_timeout`` with the parts that came."""
+        def done(stored: bool) -> None:
+            if stored:
+                self._pending.pop(key, None)
+            else:
+                pending.parts.pop(seq, None)
+
+        return sms, done
+
+    def expire(self, received_at: datetime | None = None,
+               accept: Accept | None = None) -> list[InboundSms]:
+        """Flush concatenations older than ``reassembly_timeout`` with the parts that came.
+
+        With ``accept``, only what it took is flushed and returned; the rest is offered again
+        after ``retry_interval``."""
         now = self.clock()
         out: list[InboundSms] = []
         for key, pending in list(self._pending.items()):
-            if now - pending.first_seen < self.reassembly_timeout:
+            if now - pending.first_seen < self.reassembly_timeout or now < pending.retry_at:
                 continue
-            del self._pending[key]
-            self._bad(f"incomplete concatenation: {len(pending.parts)}/{pending.total} parts",
-                      key[0])
+            if not pending.expired:
+                pending.expired = True
+                self._bad(f"incomplete concatenation: {len(pending.parts)}/{pending.total} parts",
+                          key[0])
             joined = b"".join(pending.parts[i] for i in sorted(pending.parts))
             sms = self._finish(key[0], key[1], joined, pending.data_coding, received_at)
-            if sms is not None:
-                out.append(sms)
+            if accept is not None:
+                try:
+                    accept(sms)
+                except Exception:  # noqa: BLE001 - kept: its parts were acknowledged already
+                    pending.retry_at = now + self.retry_interval
+                    continue
+            del self._pending[key]
+            out.append(sms)
         return out
 
     def _finish(self, sender: str, to: str, data: bytes, coding: int,
@@ -266,19 +310,34 @@ class InboundDecoder:
         log.warning("smpp.inbound.malformed", reason=reason, sender=mask_number(sender))
 
     # -- dispatch ---------------------------------------------------------------------------
-    def decode(self, body: bytes) -> list[DeliveryReceipt | InboundSms]:
-        """Decode one deliver_sm body; never raises."""
+    def decode(self, body: bytes, accept: Accept | None = None
+               ) -> list[DeliveryReceipt | InboundSms]:
+        """Decode one deliver_sm body. Never raises for the body; with ``accept``, hands the
+        item to it first and lets its exception through (see the class docstring)."""
         try:
             sm = P.ShortMessage.decode(body)
         except P.PduError as exc:
             self._bad(f"undecodable deliver_sm: {exc}", "")
             return []
+        done: Callable[[bool], None] | None = None
         try:
+            item: DeliveryReceipt | InboundSms | None
             if sm.esm_class & ESM_RECEIPT_MASK:
-                r = self.receipt(sm)
-                return [r] if r is not None else []
-            m = self.mo(sm)
-            return [m] if m is not None else []
+                item = self.receipt(sm)
+            else:
+                item, done = self._assemble(sm)
         except Exception as exc:  # noqa: BLE001 - the reader must survive anything
             self._bad(f"{type(exc).__name__}: {exc}", sm.source_addr)
             return []
+        if item is None:
+            return []
+        if accept is not None:
+            try:
+                accept(item)
+            except BaseException:
+                if done is not None:
+                    done(False)
+                raise
+        if done is not None:
+            done(True)
+        return [item]

@@ -7,7 +7,13 @@ overlap: they are timed by one scheduler, not answered one after the other),
 ``throttle_every`` (every Nth submit answered 0x58), ``queue_full_every`` (0x14),
 ``syserr_every`` (0x08, a passing SMSC error),
 ``drop_after`` (close the connection after N submits on it), ``never_answer_every`` (every Nth
-submit is taken but never answered), ``fail_destinations`` (answered 0x0B).
+submit is taken but never answered), ``fail_destinations`` (answered 0x0B),
+``slow_destinations`` (extra milliseconds before answering a submit to these numbers).
+
+Like a real SMSC it keeps every deliver_sm (receipt, reply) until the ESME answers it with
+status 0: one answered with an error is delivered again after ``redeliver_delay_ms``, and one
+still unanswered when its connection closes is delivered again on the next bind.
+``deliver_statuses`` lists the status of every deliver_sm_resp, in order.
 
 Message ids are written in hexadecimal in submit_sm_resp and in the receipted_message_id TLV,
 and in *decimal* in the receipt text, as some real SMSCs do: the transport settings this SMSC
@@ -22,7 +28,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Self
 
@@ -107,6 +113,8 @@ class LocalSmsc:
                  answer_enquire_link: bool = True, send_receipts: bool = False,
                  receipt_delay_ms: float = 0.0, receipt_tlvs: bool = True,
                  receipt_stat: str = "DELIVRD", fail_destinations: Iterable[str] = (),
+                 slow_destinations: Mapping[str, float] | None = None,
+                 redeliver_delay_ms: float = 50.0,
                  tls_context: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.port = port
@@ -125,6 +133,8 @@ class LocalSmsc:
         self.receipt_tlvs = receipt_tlvs
         self.receipt_stat = receipt_stat
         self.fail_destinations = set(fail_destinations)
+        self.slow_destinations = {d: ms / 1000.0 for d, ms in (slow_destinations or {}).items()}
+        self.redeliver_delay = redeliver_delay_ms / 1000.0
         self.tls_context = tls_context
 
         self.received: list[Submission] = []
@@ -135,6 +145,16 @@ class LocalSmsc:
         self.drops = 0
         self.submit_count = 0
         self.deliver_resps = 0
+        #: command_status of every deliver_sm_resp, in the order they came
+        self.deliver_statuses: list[int] = []
+        #: deliver_sm sent again (answered with an error, or unanswered when the connection closed)
+        self.redeliveries = 0
+        #: message ids in the order their submit_sm_resp was written
+        self.answer_order: list[str] = []
+        #: (connection number, sequence) -> body of each deliver_sm not answered yet
+        self._unanswered: dict[tuple[int, int], bytes] = {}
+        #: bodies waiting for the next bind
+        self._undelivered: list[bytes] = []
         self._seen: dict[tuple[str, int, bytes], Submission] = {}
         self._ids = itertools.count(0x1000)
         self._lock = threading.Lock()
@@ -240,7 +260,7 @@ class LocalSmsc:
                                 source_addr_ton=1, source_addr_npi=1,
                                 esm_class=0x40 if encoded.udhi else 0,
                                 data_coding=encoded.data_coding)
-            conn.send(P.Pdu(P.DELIVER_SM, 0, next(conn.seq), sm.encode()).encode())
+            self._deliver(conn, sm.encode())
         log.info("smsc.mo", sender=mask_number(sender), parts=encoded.count)
         return encoded.count
 
@@ -252,7 +272,35 @@ class LocalSmsc:
         if conn is None:
             raise RuntimeError("no ESME is bound to the local SMSC")
         body = sm if isinstance(sm, bytes) else sm.encode()
-        conn.send(P.Pdu(P.DELIVER_SM, 0, next(conn.seq), body).encode())
+        self._deliver(conn, body)
+
+    def drop_connections(self) -> None:
+        """Close every ESME connection now, as a crashed ESME's would be (its unanswered
+        deliver_sm are delivered again on the next bind)."""
+        for conn in list(self._conns):
+            conn.close()
+            self._orphan(conn)
+
+    def _deliver(self, conn: _Conn, body: bytes) -> None:
+        seq = next(conn.seq)
+        with self._lock:
+            self._unanswered[(conn.number, seq)] = body
+        conn.send(P.Pdu(P.DELIVER_SM, 0, seq, body).encode())
+
+    def _redeliver(self, body: bytes) -> None:
+        conn = self._session()
+        with self._lock:
+            self.redeliveries += 1
+            if conn is None:
+                self._undelivered.append(body)
+                return
+        self._deliver(conn, body)
+
+    def _orphan(self, conn: _Conn) -> None:
+        """The connection is gone: what it never answered waits for the next bind."""
+        with self._lock:
+            for key in [k for k in self._unanswered if k[0] == conn.number]:
+                self._undelivered.append(self._unanswered.pop(key))
 
     def _session(self) -> _Conn | None:
         for conn in reversed(self._conns):
@@ -325,6 +373,7 @@ class LocalSmsc:
             log.debug("smsc.connection_error", error=str(exc))
         finally:
             conn.close()
+            self._orphan(conn)
 
     def _handle(self, conn: _Conn, pdu: P.Pdu) -> None:
         cid = pdu.command_id
@@ -334,13 +383,19 @@ class LocalSmsc:
             if self.password and password != self.password:
                 status = 0x0E  # ESME_RINVPASWD
             if status == P.ESME_ROK:
-                conn.bound = True  # before the resp: the ESME may inject as soon as it is bound
+                # before the resp: the ESME may inject, or a test count binds, once it is bound
+                conn.bound = True
+                with self._lock:
+                    self.binds += 1
             conn.send(P.Pdu(cid | P.RESP, status, pdu.sequence,
                             P.c_string(self.system_id, 16)).encode())
             if status == P.ESME_ROK:
-                with self._lock:
-                    self.binds += 1
                 log.info("smsc.bound", system_id=system_id, connection=conn.number)
+                if cid != P.BIND_TRANSMITTER:
+                    with self._lock:
+                        waiting, self._undelivered = self._undelivered, []
+                    for body in waiting:
+                        self._deliver(conn, body)
         elif cid == P.SUBMIT_SM:
             self._submit(conn, pdu)
         elif cid == P.ENQUIRE_LINK:
@@ -352,6 +407,10 @@ class LocalSmsc:
         elif cid == P.DELIVER_SM | P.RESP:
             with self._lock:
                 self.deliver_resps += 1
+                self.deliver_statuses.append(pdu.status)
+                body = self._unanswered.pop((conn.number, pdu.sequence), None)
+            if body is not None and pdu.status != P.ESME_ROK:
+                self._later(self.redeliver_delay, lambda: self._redeliver(body))
         elif cid & P.RESP:
             pass
         else:
@@ -399,11 +458,14 @@ class LocalSmsc:
         def answer() -> None:
             if conn.send(resp) and sub is not None:
                 sub.answered = True
+                with self._lock:
+                    self.answer_order.append(sub.message_id)
                 if self.send_receipts and sm.registered_delivery & 0x03:
                     self._later(self.receipt_delay, lambda: self._receipt(conn, sm, sub))
 
-        if self.response_delay > 0:
-            self._later(self.response_delay, answer)
+        delay = self.response_delay + self.slow_destinations.get(sm.destination_addr, 0.0)
+        if delay > 0:
+            self._later(delay, answer)
         else:
             answer()
 
@@ -442,7 +504,7 @@ class LocalSmsc:
                                  esm_class=0x04, short_message=text.encode("ascii"), tlvs=tlvs)
         target = conn if conn.open else self._session()
         if target is not None:
-            target.send(P.Pdu(P.DELIVER_SM, 0, next(target.seq), receipt.encode()).encode())
+            self._deliver(target, receipt.encode())
 
 
 def _bind_credentials(body: bytes) -> tuple[str, str]:

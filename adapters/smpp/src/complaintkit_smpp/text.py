@@ -1,12 +1,12 @@
 """Text for SMS: UCS2 for Chinese, GSM 7-bit for plain text, concatenation by UDH.
 
-Rules (see docs/smpp.md):
+Where a text is cut, and how many parts it takes, is the kit's one rule
+(:mod:`complaintkit.core.sms_text`, see docs/smpp.md), shared with ``FakeSms``: GSM 7-bit
+160/153 septets, UCS2 70/67 code units, never inside a surrogate pair or a GSM escape. This
+module encodes the pieces for submit_sm:
 
-* Text made only of GSM 03.38 default-alphabet characters goes as data_coding 0, one septet per
-  octet (SMPP carries GSM unpacked): 160 septets in one SMS, 153 per part when concatenated.
-  Extension characters (``{ } [ ] ~ \\ | ^ €``) take two septets and are never split.
-* Everything else (Chinese) goes as UCS2, data_coding 8: 70 UTF-16 code units in one SMS,
-  67 per part (134 octets + the 6-octet UDH = 140). A part never ends inside a surrogate pair.
+* GSM pieces go as data_coding 0, one septet per octet (SMPP carries GSM unpacked).
+* UCS2 pieces go as data_coding 8 (UTF-16 big-endian).
 * Concatenated parts carry an 8-bit reference UDH (IEI 0x00). The reference comes from a
   per-destination counter (:class:`RefAllocator`), never from a random number.
 """
@@ -19,25 +19,33 @@ from collections import OrderedDict
 
 import attrs
 
-from complaintkit.core.masking import mask_number  # noqa: F401 - the kit's one mask, kept importable here
+from complaintkit.core.masking import mask_number
+from complaintkit.core.sms_text import (
+    GSM_BASIC,
+    GSM_EXT,
+    GSM_PART,
+    GSM_SINGLE,
+    MAX_PARTS,
+    UCS2_PART,
+    UCS2_SINGLE,
+    is_gsm,
+    sms_parts,
+    split_gsm,
+    split_sms,
+    split_ucs2,
+)
+
+__all__ = [
+    "DC_GSM", "DC_LATIN1", "DC_UCS2", "GSM_BASIC", "GSM_EXT", "GSM_PART", "GSM_SINGLE",
+    "MAX_PARTS", "UCS2_PART", "UCS2_SINGLE", "EncodedText", "RefAllocator", "TextTooLong",
+    "encode_text", "gsm_decode", "gsm_encode", "is_gsm", "mask_number", "mask_text",
+    "part_count", "split_gsm", "split_ucs2", "udh_8bit",
+]
 
 DC_GSM = 0x00
 DC_LATIN1 = 0x03
 DC_UCS2 = 0x08
 
-UCS2_SINGLE = 70  # code units
-UCS2_PART = 67
-GSM_SINGLE = 160  # septets
-GSM_PART = 153
-MAX_PARTS = 255
-
-# GSM 03.38 default alphabet, index = septet value
-GSM_BASIC = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXT = {"\x0c": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C, "~": 0x3D,
-           "]": 0x3E, "|": 0x40, "€": 0x65}
 _GSM_INDEX = {ch: i for i, ch in enumerate(GSM_BASIC) if ch != "\x1b"}
 _GSM_EXT_REV = {v: k for k, v in GSM_EXT.items()}
 assert len(GSM_BASIC) == 128
@@ -58,10 +66,6 @@ class EncodedText:
     @property
     def count(self) -> int:
         return len(self.parts)
-
-
-def is_gsm(text: str) -> bool:
-    return all(ch in _GSM_INDEX or ch in GSM_EXT for ch in text)
 
 
 def gsm_encode(text: str) -> bytes:
@@ -92,48 +96,6 @@ def gsm_decode(data: bytes) -> str:
     return "".join(out)
 
 
-def split_ucs2(text: str) -> list[str]:
-    """Split into UCS2 parts of ≤ 67 code units (≤ 70 if one part), never inside a surrogate pair."""
-    units = len(text.encode("utf-16-be")) // 2
-    if units <= UCS2_SINGLE:
-        return [text]
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for ch in text:
-        width = 2 if ord(ch) > 0xFFFF else 1
-        if size + width > UCS2_PART:
-            parts.append("".join(current))
-            current, size = [], 0
-        current.append(ch)
-        size += width
-    if current:
-        parts.append("".join(current))
-    return parts
-
-
-def split_gsm(text: str) -> list[str]:
-    """Split into GSM parts of ≤ 153 septets (≤ 160 if one part), never inside an escape."""
-    def width(ch: str) -> int:
-        return 2 if ch in GSM_EXT else 1
-
-    if sum(width(ch) for ch in text) <= GSM_SINGLE:
-        return [text]
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for ch in text:
-        w = width(ch)
-        if size + w > GSM_PART:
-            parts.append("".join(current))
-            current, size = [], 0
-        current.append(ch)
-        size += w
-    if current:
-        parts.append("".join(current))
-    return parts
-
-
 def udh_8bit(ref: int, total: int, seq: int) -> bytes:
     return bytes((0x05, 0x00, 0x03, ref & 0xFF, total, seq))
 
@@ -141,11 +103,11 @@ def udh_8bit(ref: int, total: int, seq: int) -> bytes:
 def encode_text(text: str, ref: int | None = None, *, allow_gsm: bool = True,
                 max_parts: int = MAX_PARTS) -> EncodedText:
     """Encode ``text`` for submit_sm. ``ref`` is needed only when the text needs several parts."""
-    if allow_gsm and is_gsm(text):
-        pieces = split_gsm(text)
+    split = split_sms(text, allow_gsm=allow_gsm)
+    pieces = split.pieces
+    if split.gsm:
         coding, encode = DC_GSM, gsm_encode
     else:
-        pieces = split_ucs2(text)
         coding, encode = DC_UCS2, (lambda s: s.encode("utf-16-be"))
     if len(pieces) > max_parts:
         raise TextTooLong(f"{len(pieces)} parts, at most {max_parts} allowed")
@@ -162,9 +124,8 @@ def encode_text(text: str, ref: int | None = None, *, allow_gsm: bool = True,
 
 
 def part_count(text: str, *, allow_gsm: bool = True) -> int:
-    if allow_gsm and is_gsm(text):
-        return len(split_gsm(text))
-    return len(split_ucs2(text))
+    """How many parts ``encode_text`` makes of ``text``: the kit's rule, ``sms_parts``."""
+    return sms_parts(text, allow_gsm=allow_gsm)
 
 
 class RefAllocator:

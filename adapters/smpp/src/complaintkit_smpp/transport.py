@@ -4,8 +4,15 @@ Callers (the outbox worker) never touch the socket. ``send_many`` hands a batch 
 thread through a queue and waits; the I/O thread keeps up to ``window`` submit_sm outstanding,
 matches each submit_sm_resp by sequence number, times out responses, keeps the link alive with
 enquire_link, reconnects with back-off and re-sends every part that was never acknowledged,
-answers 0x58 (throttled) and 0x14 (queue full) with a back-off and a retry, and collects delivery
-receipts and customer replies for ``drain_inbound``.
+answers 0x58 (throttled) and 0x14 (queue full) with a back-off and a retry.
+
+Each request's result is reported through ``on_result`` as soon as it is known (the last part's
+submit_sm_resp). A batch waits at most ``bind_wait`` without a bind and ``send_timeout`` in all;
+the caller's thread enforces both, so a stuck I/O thread cannot hold it longer.
+
+Delivery receipts and customer replies go to the inbound sink (``set_inbound_sink``) *before*
+the deliver_sm is answered, and are answered ``ESME_RX_T_APPN`` (0x64, the SMSC delivers again)
+when the sink could not store them; without a sink they are kept for ``drain_inbound``.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ from complaintkit.core.masking import mask_number
 from complaintkit.logging import get_logger
 from complaintkit.ports.transports import (
     DeliveryReceipt,
+    InboundSink,
     InboundSms,
+    ResultCallback,
     SendOutcome,
     SendResult,
     SmsRequest,
@@ -47,6 +56,11 @@ BACKOFF_STATUSES = frozenset({P.ESME_RTHROTTLED, P.ESME_RMSGQFUL})
 TRANSIENT_STATUSES = frozenset({P.ESME_RSYSERR, P.ESME_RUNKNOWNERR, P.ESME_RX_T_APPN,
                                 P.ESME_RINVBNDSTS})
 _MSISDN = re.compile(r"^\+?[0-9]{3,20}$")
+#: how often a waiting ``send_many`` looks at the bind and the clock
+_POLL = 0.05
+#: the I/O thread answers at ``send_timeout``; the caller gives it this long before answering
+#: for it (the thread is stuck: a blocking connect, a slow inbound sink)
+_GRACE = 1.0
 
 
 def _flag(value: object) -> bool:
@@ -79,7 +93,10 @@ class SmppConfig:
     enquire_link_interval: float = 30.0
     connect_timeout: float = 5.0
     #: the longest ``send_many`` works on one batch before answering RETRY for what is left
-    send_timeout: float = 120.0
+    send_timeout: float = 30.0
+    #: the longest a batch waits while there is no bind (SMSC unreachable, bind refused,
+    #: connection lost and not back yet) before what is left is answered RETRY
+    bind_wait: float = 5.0
     reconnect_backoff_min: float = 0.05
     reconnect_backoff_max: float = 10.0
     throttle_backoff_min: float = 0.05
@@ -154,10 +171,35 @@ class _Job:
 @attrs.define(eq=False)
 class _Batch:
     requests: Sequence[SmsRequest]
+    started: float
     deadline: float
+    on_result: ResultCallback | None = None
+    #: written only through ``settle``
     results: dict[str, SendResult] = attrs.Factory(dict)
+    #: keys the I/O thread still works on (I/O thread only)
     remaining: set[str] = attrs.Factory(set)
     done: threading.Event = attrs.Factory(threading.Event)
+    lock: threading.Lock = attrs.Factory(threading.Lock)
+    #: the caller answered what was left and went away; the I/O thread lets the batch go
+    abandoned: bool = False
+
+    def settle(self, result: SendResult) -> bool:
+        """Record one key's result. The first answer for a key wins and is the only one
+        reported, whichever thread gives it (the I/O thread, or the caller giving up)."""
+        with self.lock:
+            if result.key in self.results:
+                return False
+            self.results[result.key] = result
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:  # the result is still returned by send_many
+                log.exception("smpp.on_result.failed", key=result.key)
+        return True
+
+    def unsettled(self) -> list[str]:
+        with self.lock:
+            return [r.key for r in self.requests if r.key not in self.results]
 
 
 class SmppTransport:
@@ -170,6 +212,8 @@ class SmppTransport:
                                       dlr_id_base=config.dlr_id_base)
         self._refs = RefAllocator()
         self._inbound: collections.deque[DeliveryReceipt | InboundSms] = collections.deque()
+        self._sink: InboundSink | None = None
+        self._sink_retry_at = 0.0
         self._accepted: collections.OrderedDict[str, tuple[tuple[str, ...], int]] = (
             collections.OrderedDict())
         self._jobs: dict[str, _Job] = {}
@@ -181,6 +225,8 @@ class SmppTransport:
         self._reader = P.FrameReader()
         self._seq = itertools.count(1)
         self._bound = threading.Event()
+        #: since when there is no bind (None while bound); read by waiting callers
+        self._unbound_since: float | None = time.monotonic()
         self._closing = threading.Event()
         self._closed = False
         self._pause_until = 0.0
@@ -190,6 +236,8 @@ class SmppTransport:
         self._last_error = "not connected yet"
         self._last_rx = 0.0
         self._enquire: tuple[int, float] | None = None
+        #: sequence of the response whose timeout was forgiven once (input was waiting)
+        self._forgiven: int | None = None
         self._out = bytearray()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -201,22 +249,68 @@ class SmppTransport:
         self._thread.start()
 
     # ------------------------------------------------------------------ public API (any thread)
-    def send_many(self, requests: Sequence[SmsRequest]) -> list[SendResult]:
-        """Send a batch; one result per request, in the order given."""
+    def send_many(self, requests: Sequence[SmsRequest], *,
+                  on_result: ResultCallback | None = None) -> list[SendResult]:
+        """Send a batch; one result per request, in the order given.
+
+        ``on_result`` is called once per key with its result as soon as it is known — ACCEPTED
+        when the last part's submit_sm_resp arrives, FAILED or RETRY when decided — from the I/O
+        thread (or from this thread for what is answered without sending, or when it gives up
+        waiting). Keep it short: the I/O thread sends nothing while it runs.
+
+        Returns after at most ``bind_wait`` without a bind, and at most ``send_timeout`` (plus
+        a second) in any case; what is not accepted by then is RETRY.
+        """
         if not requests:
             return []
+        now = time.monotonic()
+        batch = _Batch(requests=list(requests), started=now,
+                       deadline=now + self.config.send_timeout, on_result=on_result)
         if self._closed:
-            return [SendResult(r.key, SendOutcome.RETRY, detail="transport closed")
-                    for r in requests]
-        batch = _Batch(requests=list(requests),
-                       deadline=time.monotonic() + self.config.send_timeout)
-        self._incoming.append(batch)
+            for key in batch.unsettled():
+                batch.settle(SendResult(key, SendOutcome.RETRY, detail="transport closed"))
+        else:
+            self._incoming.append(batch)
+            self._wake()
+            self._wait(batch)
+        for key in batch.unsettled():  # never expected: every path above settles every key
+            batch.settle(SendResult(key, SendOutcome.RETRY, detail="no answer from the I/O thread"))
+        with batch.lock:
+            return [batch.results[r.key] for r in batch.requests]
+
+    def _wait(self, batch: _Batch) -> None:
+        while not batch.done.wait(_POLL):
+            reason = self._why_stop_waiting(batch, time.monotonic())
+            if reason:
+                break
+        else:
+            return
+        # answer what is left ourselves; the I/O thread lets the batch go when it gets to it,
+        # and parts already acknowledged stay remembered for the next try of the same key
+        for key in batch.unsettled():
+            batch.settle(SendResult(key, SendOutcome.RETRY, detail=reason))
+        batch.abandoned = True
+        batch.done.set()
         self._wake()
-        if not batch.done.wait(self.config.send_timeout + 30.0):
+
+    def _why_stop_waiting(self, batch: _Batch, now: float) -> str:
+        since = self._unbound_since  # read once: the I/O thread writes it
+        if since is not None and now - max(since, batch.started) >= self.config.bind_wait:
+            return self._last_error or "not bound"
+        if now >= batch.deadline + _GRACE:
             log.error("smpp.send_many.io_thread_stuck")
-        return [batch.results.get(r.key) or SendResult(r.key, SendOutcome.RETRY,
-                                                       detail="I/O thread did not answer")
-                for r in requests]
+            return "the SMPP I/O thread did not answer in time"
+        return ""
+
+    def set_inbound_sink(self, sink: InboundSink) -> None:
+        """Hand every receipt and reply to ``sink.accept`` before answering the SMSC.
+
+        ``accept`` runs on the I/O thread. When it raises, the deliver_sm is answered
+        ``ESME_RX_T_APPN`` (0x64) so the SMSC delivers it again. What arrived before and waits
+        for ``drain_inbound`` is handed to the sink first."""
+        self._sink = sink
+        self._sink_retry_at = 0.0
+        self._wake()
 
     def drain_inbound(self) -> list[DeliveryReceipt | InboundSms]:
         out: list[DeliveryReceipt | InboundSms] = []
@@ -272,6 +366,8 @@ class SmppTransport:
         now = time.monotonic()
         while self._incoming:
             self._accept_batch(self._incoming.popleft(), now)
+        if self._sink is not None and self._inbound and now >= self._sink_retry_at:
+            self._hand_over_queued(now)
         if self._sock is None and now >= self._next_connect:
             self._connect()
             now = time.monotonic()
@@ -291,8 +387,9 @@ class SmppTransport:
                     pass
             elif self._sock is not None:
                 self._read()
-        for item in self.decoder.expire():
-            self._inbound.append(item)
+        stored = self.decoder.expire(accept=self._store if self._sink is not None else None)
+        if self._sink is None:
+            self._inbound.extend(stored)
 
     def _next_timeout(self, now: float) -> float:
         candidates = [1.0]
@@ -310,18 +407,22 @@ class SmppTransport:
                 candidates.append(self._last_rx + self.config.enquire_link_interval - now)
         if self._batches:
             candidates.append(min(b.deadline for b in self._batches) - now)
+        if self._sink is not None and self._inbound:
+            candidates.append(self._sink_retry_at - now)
         return max(0.0, min(candidates))
 
     # -- batches and jobs
     def _accept_batch(self, batch: _Batch, now: float) -> None:
+        if batch.abandoned:  # the caller gave up before the thread got to it
+            return
         for req in batch.requests:
             if req.key in batch.results or req.key in batch.remaining:
                 continue
             remembered = self._accepted.get(req.key)
             if remembered is not None:
                 self.stats["suppressed_resends"] += 1
-                batch.results[req.key] = SendResult(req.key, SendOutcome.ACCEPTED, remembered[0],
-                                                    remembered[1], "already accepted")
+                batch.settle(SendResult(req.key, SendOutcome.ACCEPTED, remembered[0],
+                                        remembered[1], "already accepted"))
                 continue
             job = self._jobs.get(req.key)
             if job is None:
@@ -341,14 +442,14 @@ class SmppTransport:
 
     def _new_job(self, req: SmsRequest, batch: _Batch) -> _Job | None:
         if not _MSISDN.match(req.to or ""):
-            batch.results[req.key] = SendResult(req.key, SendOutcome.FAILED,
-                                                detail="invalid destination address")
+            batch.settle(SendResult(req.key, SendOutcome.FAILED,
+                                    detail="invalid destination address"))
             return None
         try:
             encoded = encode_text(req.text, None, allow_gsm=self.config.gsm7,
                                   max_parts=self.config.max_parts)
         except TextTooLong as exc:
-            batch.results[req.key] = SendResult(req.key, SendOutcome.FAILED, detail=str(exc))
+            batch.settle(SendResult(req.key, SendOutcome.FAILED, detail=str(exc)))
             return None
         except ValueError:  # several parts: needs a reference for this destination
             encoded = encode_text(req.text, self._refs.next(req.to), allow_gsm=self.config.gsm7,
@@ -393,7 +494,7 @@ class SmppTransport:
                     part.state = "idle"
 
     def _answer(self, batch: _Batch, key: str, result: SendResult) -> None:
-        batch.results[key] = result
+        batch.settle(result)
         batch.remaining.discard(key)
         if not batch.remaining:
             batch.done.set()
@@ -402,14 +503,15 @@ class SmppTransport:
 
     def _check_deadlines(self, now: float) -> None:
         for batch in list(self._batches):
-            if now < batch.deadline:
+            if now < batch.deadline and not batch.abandoned:
                 continue
             for key in list(batch.remaining):
                 job = self._jobs.get(key)
                 if job is None:
-                    batch.remaining.discard(key)
+                    self._answer(batch, key, SendResult(key, SendOutcome.RETRY,
+                                                        detail=self._last_error or "timed out"))
                     continue
-                self.stats["retry_deadline"] += 1
+                self.stats["retry_given_up" if batch.abandoned else "retry_deadline"] += 1
                 self._retry_later(job, batch, job.problem or self._last_error or "timed out")
             if batch.remaining:  # only keys without a job could be left
                 batch.remaining.clear()
@@ -471,6 +573,7 @@ class SmppTransport:
         self._enquire = None
         self._last_error = ""
         self.stats["binds"] += 1
+        self._unbound_since = None
         self._bound.set()
         log.info("smpp.bound", host=cfg.host, port=cfg.port, system_id=cfg.system_id,
                  tls=cfg.tls)
@@ -481,6 +584,8 @@ class SmppTransport:
         """Close the connection; every unacknowledged part goes back to the front of the queue."""
         sock, self._sock = self._sock, None
         self._bound.clear()
+        if self._unbound_since is None:
+            self._unbound_since = time.monotonic()
         self._out.clear()
         if sock is not None:
             try:
@@ -513,8 +618,7 @@ class SmppTransport:
 
     def _shutdown(self) -> None:
         for batch in list(self._batches) + list(self._incoming):
-            for key in list(batch.remaining) or [r.key for r in batch.requests
-                                                  if r.key not in batch.results]:
+            for key in list(batch.remaining) or batch.unsettled():
                 job = self._jobs.get(key)
                 if job is not None and batch in job.batches:
                     self._retry_later(job, batch, "transport closed")
@@ -609,12 +713,31 @@ class SmppTransport:
         if self._inflight:
             oldest = next(iter(self._inflight.values()))
             if now - oldest.sent_at > self.config.response_timeout:
-                self.stats["response_timeouts"] += 1
+                if self._forgive(oldest.seq):
+                    return
                 self._drop(f"no submit_sm_resp within {self.config.response_timeout:g}s")
+                self.stats["response_timeouts"] += 1
                 return
         if self._enquire is not None and now > self._enquire[1]:
-            self.stats["enquire_link_timeouts"] += 1
+            if self._forgive(self._enquire[0]):
+                return
             self._drop("enquire_link unanswered")
+            # counted after the drop: whoever sees the count sees the bind gone too
+            self.stats["enquire_link_timeouts"] += 1
+
+    def _forgive(self, seq: int) -> bool:
+        """Once per late response: if input is waiting, read it before judging. The thread may
+        have been busy (a slow inbound sink) while the response came in."""
+        sock = self._sock
+        if sock is None or self._forgiven == seq:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if readable:
+            self._forgiven = seq
+        return bool(readable)
 
     # -- receiving
     def _read(self, stop_on: int | None = None) -> bool:
@@ -656,10 +779,7 @@ class SmppTransport:
         if cid == P.SUBMIT_SM | P.RESP:
             self._on_submit_resp(pdu)
         elif cid == P.DELIVER_SM:
-            self._out += P.Pdu(P.DELIVER_SM | P.RESP, 0, pdu.sequence, b"\x00").encode()
-            for item in self.decoder.decode(pdu.body):
-                self.stats["receipts" if isinstance(item, DeliveryReceipt) else "mo"] += 1
-                self._inbound.append(item)
+            self._on_deliver(pdu)
         elif cid == P.ENQUIRE_LINK:
             self._out += P.Pdu(P.ENQUIRE_LINK | P.RESP, 0, pdu.sequence).encode()
         elif cid == P.ENQUIRE_LINK | P.RESP:
@@ -680,6 +800,48 @@ class SmppTransport:
             self._out += P.Pdu(P.GENERIC_NACK, P.ESME_RINVCMDID, pdu.sequence).encode()
         else:
             log.debug("smpp.unexpected_pdu", command_id=hex(cid))
+
+    def _on_deliver(self, pdu: P.Pdu) -> None:
+        """A receipt or a reply: stored (or queued) first, answered after."""
+        sink = self._sink
+        status = P.ESME_ROK
+        try:
+            items = self.decoder.decode(pdu.body, self._store if sink is not None else None)
+        except Exception:  # noqa: BLE001 - not stored (logged): the SMSC must deliver it again
+            status = P.ESME_RX_T_APPN
+            items = []
+        for item in items:
+            self.stats["receipts" if isinstance(item, DeliveryReceipt) else "mo"] += 1
+            if sink is None:
+                self._inbound.append(item)
+        self._out += P.Pdu(P.DELIVER_SM | P.RESP, status, pdu.sequence, b"\x00").encode()
+
+    def _store(self, item: DeliveryReceipt | InboundSms) -> None:
+        sink = self._sink
+        assert sink is not None
+        try:
+            sink.accept(item)
+        except Exception as exc:
+            self.stats["inbound_not_stored"] += 1
+            # the exception's text may quote the row (a number, a reply): only its type is logged
+            if isinstance(item, InboundSms):
+                log.warning("smpp.inbound.not_stored", kind="reply",
+                            sender=mask_number(item.sender), error=type(exc).__name__)
+            else:
+                log.warning("smpp.inbound.not_stored", kind="receipt",
+                            remote_id=item.remote_id, error=type(exc).__name__)
+            raise
+
+    def _hand_over_queued(self, now: float) -> None:
+        """What arrived before the sink was set (already answered) goes to the sink, in order."""
+        while self._inbound:
+            item = self._inbound.popleft()
+            try:
+                self._store(item)
+            except Exception:  # noqa: BLE001 - kept, offered again later
+                self._inbound.appendleft(item)
+                self._sink_retry_at = now + self.decoder.retry_interval
+                return
 
     def _on_submit_resp(self, pdu: P.Pdu) -> None:
         part = self._inflight.pop(pdu.sequence, None)

@@ -31,7 +31,8 @@ from typing import Any
 import attrs
 
 from complaintkit.logging import get_logger
-from complaintkit.ports.transports import EmailRequest, SendOutcome, SendResult
+from complaintkit.ports.recipients import UnresolvedRecipients, resolve_recipients
+from complaintkit.ports.transports import EmailRequest, ResultCallback, SendOutcome, SendResult
 
 log = get_logger(__name__)
 
@@ -207,8 +208,14 @@ class SmtpTransport:
 
     # -- the EmailTransport protocol ----------------------------------------------------------
 
-    def send_many(self, requests: Sequence[EmailRequest]) -> list[SendResult]:
-        """Send a batch over one connection; one result per request, never raises for one."""
+    def send_many(self, requests: Sequence[EmailRequest], *,
+                  on_result: ResultCallback | None = None) -> list[SendResult]:
+        """Send a batch over one connection; one result per request, never raises for one.
+
+        ``on_result`` is called with each message's result as soon as the server has answered
+        its DATA (or it was refused), before the next message is sent, once per request, on the
+        caller's thread. An exception from it is logged; the result is still returned.
+        """
         results: list[SendResult] = []
         connect_problem = ""
         try:
@@ -216,6 +223,11 @@ class SmtpTransport:
                 result, problem = self._send_one(request, connect_problem)
                 connect_problem = connect_problem or problem
                 results.append(result)
+                if on_result is not None:
+                    try:
+                        on_result(result)
+                    except Exception:  # the batch goes on; the returned list has the result
+                        log.exception("smtp on_result failed", key=result.key)
         finally:
             self._quit()
         accepted = sum(r.outcome is SendOutcome.ACCEPTED for r in results)
@@ -286,27 +298,13 @@ class SmtpTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _resolve(self, to: Iterable[str]) -> list[str]:
-        addresses: list[str] = []
-        unknown: list[str] = []
-        for target in to:
-            target = target.strip()
-            if "@" in target:
-                found: Sequence[str] = (target,)
-            else:
-                found = self.config.recipients.get(target, ())
-                if not found:
-                    unknown.append(target)
-            for address in found:
-                if address.lower() not in (a.lower() for a in addresses):
-                    addresses.append(address)
-        if unknown:
-            names = ", ".join(repr(u) for u in unknown)
-            raise _Refused(SendOutcome.FAILED,
-                           f"no address for department code {names} "
-                           f"(add it under [email.recipients])")
-        if not addresses:
-            raise _Refused(SendOutcome.FAILED, "no recipient")
-        return addresses
+        # the rule is shared with complaintkit.testing.FakeMail, so tests against the fake
+        # refuse exactly what this transport refuses
+        try:
+            return list(resolve_recipients(to, self.config.recipients))
+        except UnresolvedRecipients as exc:
+            hint = " (add it under [email.recipients])" if exc.unknown else ""
+            raise _Refused(SendOutcome.FAILED, f"{exc}{hint}") from None
 
     def _build(self, request: EmailRequest, addresses: Sequence[str]) -> EmailMessage:
         message = EmailMessage()

@@ -37,7 +37,10 @@ tickets = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("data", Text, nullable=False),
+    # the ticket this one belongs to: a batch request's first ticket, a remedy's original
+    Column("parent_id", String(40), nullable=False, server_default=""),
     Index("ix_ck_tickets_msisdn_state", "msisdn", "state"),
+    Index("ix_ck_tickets_parent", "parent_id"),
     Index("ix_ck_tickets_state_department", "state", "department"),
 )
 
@@ -60,11 +63,12 @@ timers = Table(
     Column("ticket_id", String(40), nullable=False),
     Column("name", String(60), nullable=False),
     Column("due_at", DateTime, nullable=False),
-    # pending | fired | cancelled
-    Column("state", String(10), nullable=False),
+    # pending | fired | cancelled | quarantined (its handler failed: set aside with the error)
+    Column("state", String(12), nullable=False),
     Column("fired_at", DateTime),
     Column("data", Text, nullable=False),
-    Index("ix_ck_timers_due", "state", "due_at"),
+    Column("last_error", Text),
+    Index("ix_ck_timers_due", "state", "due_at", "id"),
     Index("ix_ck_timers_ticket", "ticket_id", "name"),
 )
 
@@ -92,6 +96,8 @@ outbox = Table(
     Column("sent_at", DateTime),
     Column("delivery", String(16), nullable=False),
     Column("delivered_at", DateTime),
+    # sent again after a worker lost its claim mid-send (counted, logged: a possible duplicate)
+    Column("resends", Integer, nullable=False, server_default="0"),
     Index("ix_ck_outbox_due", "state", "next_attempt_at"),
     Index("ix_ck_outbox_ticket", "ticket_id"),
 )
@@ -99,7 +105,8 @@ outbox = Table(
 remote_ids = Table(
     "ck_remote_ids",
     metadata,
-    Column("remote_id", String(80), primary_key=True),
+    # any length: SMTP Message-IDs are 80–100 characters
+    Column("remote_id", Text, primary_key=True),
     Column("outbox_id", BigInteger, nullable=False),
 )
 
@@ -114,4 +121,31 @@ inbound = Table(
     # converted | late | unknown_code | unmatched | malformed
     Column("outcome", String(20), nullable=False),
     Column("ticket_id", String(40), nullable=False),
+)
+
+inbox = Table(
+    "ck_inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # sms | receipt
+    Column("kind", String(12), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    # pending | done | quarantined
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Index("ix_ck_inbox_due", "state", "next_attempt_at", "id"),
+)
+
+detector_runs = Table(
+    "ck_detector_runs",
+    metadata,
+    Column("detector", String(80), primary_key=True),
+    Column("window_start", DateTime, primary_key=True),
+    Column("ran_at", DateTime, nullable=False),
+    Column("emitted", Integer, nullable=False),
 )

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from complaintkit.core.codec import converter
-from complaintkit.core.errors import ConcurrentChange, TicketNotFound
+from complaintkit.core.errors import ConcurrentChange, TicketBusy, TicketNotFound
 from complaintkit.core.model import (
     Event,
     MessageState,
@@ -74,6 +74,9 @@ class Store:
         self.dialect = engine.dialect.name
         self._local = threading.local()
         self._inserters: list[Any] = []
+        # an in-memory SQLite database is one connection shared by every thread (the worker's
+        # loops, a transport's I/O thread handing replies to the inbox): one user at a time
+        self._shared = threading.RLock() if engine.pool.__class__.__name__ == "StaticPool" else None
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, **engine_options: Any) -> Store:
@@ -114,8 +117,16 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One command's transaction: commits when the block ends, rolls back if it raises."""
-        with self.engine.begin() as conn:
+        with self._exclusive(), self.engine.begin() as conn:
             yield Transaction(conn, self.dialect)
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        if self._shared is None:
+            yield
+            return
+        with self._shared:
+            yield
 
     @contextmanager
     def inserting(self) -> Iterator[Transaction]:
@@ -154,7 +165,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A read-only view (queries, reports); never writes, always rolled back."""
-        with self.engine.connect() as conn:
+        with self._exclusive(), self.engine.connect() as conn:
             conn.info["ck_read_only"] = True
             try:
                 yield Transaction(conn, self.dialect)
@@ -305,18 +316,26 @@ class Transaction:
 
     # -- tickets ---------------------------------------------------------------------------
 
-    def load_ticket(self, ticket_id: str, *, lock: bool = True) -> Ticket:
+    def load_ticket(self, ticket_id: str, *, lock: bool = True, skip_locked: bool = False) -> Ticket:
+        """The ticket, locked for this transaction on PostgreSQL (the first lock a command
+        takes: ticket before its timers and messages, everywhere). ``skip_locked``: raise
+        :class:`TicketBusy` instead of waiting when another transaction holds it."""
         query = select(schema.tickets.c.data).where(schema.tickets.c.id == ticket_id)
         if lock and self.dialect == "postgresql":
-            query = query.with_for_update()
+            query = query.with_for_update(skip_locked=skip_locked)
         row = self.conn.execute(query).first()
         if row is None:
+            if skip_locked and self.dialect == "postgresql" and self.conn.execute(
+                    select(schema.tickets.c.id).where(schema.tickets.c.id == ticket_id)).first() is not None:
+                raise TicketBusy(ticket_id)
             raise TicketNotFound(ticket_id)
         return _ticket(row.data)
 
     def find_tickets(self, *, msisdn: str | None = None, state: TicketState | None = None,
                      states: Iterable[TicketState] | None = None, department: str | None = None,
-                     kind: TicketKind | None = None, limit: int | None = None) -> list[Ticket]:
+                     kind: TicketKind | None = None, limit: int | None = None,
+                     parent_id: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None) -> list[Ticket]:
         """Tickets matching every filter given, oldest first (each filter is on an index)."""
         t = schema.tickets.c
         query = select(t.data).order_by(t.created_at, t.id)
@@ -330,6 +349,12 @@ class Transaction:
             query = query.where(t.department == department)
         if kind is not None:
             query = query.where(t.kind == kind.value)
+        if parent_id is not None:
+            query = query.where(t.parent_id == parent_id)
+        if since is not None:
+            query = query.where(t.created_at >= utc(since))
+        if until is not None:
+            query = query.where(t.created_at < utc(until))
         if limit is not None:
             query = query.limit(limit)
         return [_ticket(r.data) for r in self.conn.execute(query)]
@@ -403,17 +428,42 @@ class Transaction:
         t = schema.timers.c
         return aware(self.conn.execute(select(func.min(t.due_at)).where(t.state == "pending")).scalar())
 
-    def claim_due_timer(self, now: datetime) -> ClaimedTimer | None:
-        """The earliest due pending timer, locked for this transaction (skipped by other workers)."""
+    def due_timers(self, now: datetime, limit: int) -> list[ClaimedTimer]:
+        """Pending timers due by ``now``, earliest first — candidates, not locked: the worker
+        locks each one's ticket first, then the timer (:meth:`lock_timer`), the order every
+        command takes, so a worker and a command can never deadlock."""
         t = schema.timers.c
-        query = (select(t.id, t.ticket_id, t.name, t.due_at, t.data)
-                 .where(t.state == "pending", t.due_at <= utc(now)).order_by(t.due_at, t.id).limit(1))
+        rows = self.conn.execute(
+            select(t.id, t.ticket_id, t.name, t.due_at, t.data)
+            .where(t.state == "pending", t.due_at <= utc(now)).order_by(t.due_at, t.id).limit(limit))
+        return [ClaimedTimer(r.id, Timer(r.ticket_id, r.name, aware(r.due_at), json.loads(r.data)))  # type: ignore[arg-type]
+                for r in rows]
+
+    def lock_timer(self, timer_id: int) -> bool:
+        """Lock a candidate timer (after its ticket); False if it fired, was cancelled or is
+        being fired by another worker meanwhile."""
+        t = schema.timers.c
+        query = select(t.id).where(t.id == timer_id, t.state == "pending")
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        row = self.conn.execute(query).first()
-        if row is None:
-            return None
-        return ClaimedTimer(row.id, Timer(row.ticket_id, row.name, aware(row.due_at), json.loads(row.data)))  # type: ignore[arg-type]
+        return self.conn.execute(query).first() is not None
+
+    def quarantine_timer(self, timer_id: int, error: str) -> None:
+        t = schema.timers.c
+        self.conn.execute(update(schema.timers).where(t.id == timer_id, t.state == "pending")
+                          .values(state="quarantined", last_error=error[:2000]))
+
+    def quarantined_timers(self) -> list[dict[str, Any]]:
+        t = schema.timers.c
+        rows = self.conn.execute(select(t.id, t.ticket_id, t.name, t.due_at, t.last_error)
+                                 .where(t.state == "quarantined").order_by(t.id))
+        return [dict(r._mapping) for r in rows]
+
+    def release_timer(self, timer_id: int) -> bool:
+        """Put a quarantined timer back to pending (after its cause was fixed)."""
+        t = schema.timers.c
+        return bool(self.conn.execute(update(schema.timers).where(t.id == timer_id, t.state == "quarantined")
+                                      .values(state="pending", last_error=None)).rowcount)
 
     def mark_timer_fired(self, timer_id: int, at: datetime) -> None:
         t = schema.timers.c
@@ -439,25 +489,28 @@ class Transaction:
                 added += 1
         return added
 
-    def _insert_ignoring_duplicate(self, table: Any, row: dict[str, Any], key: str) -> bool:
+    def _insert_ignoring_duplicate(self, table: Any, row: dict[str, Any], key: str | tuple[str, ...]) -> bool:
         """Insert unless ``key`` exists; True if inserted. RETURNING tells, where rowcount may not."""
+        keys = [key] if isinstance(key, str) else list(key)
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        statement = (dialect_insert(table).values(row).on_conflict_do_nothing(index_elements=[key])
-                     .returning(table.c[key]))
+        statement = (dialect_insert(table).values(row).on_conflict_do_nothing(index_elements=keys)
+                     .returning(table.c[keys[0]]))
         return self.conn.execute(statement).first() is not None
 
     def claim_messages(self, channel: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedMessage]:
         """Messages due for an attempt, leased to this worker until ``now + lease``.
 
-        A worker that dies mid-send leaves its lease to expire; another then retries the message.
+        A worker that dies mid-send leaves its lease to expire (the live worker renews it, see
+        :meth:`renew_leases`); another then sends the message again. Such a message may have
+        reached the far end already: the re-send is counted on the row (``resends``) and logged.
         """
         o = schema.outbox.c
         n = utc(now)
         query = (select(o.id, o.key, o.ticket_id, o.channel, o.recipient, o.sender, o.subject, o.text,
-                        o.template, o.attempts)
+                        o.template, o.attempts, o.lease_until)
                  .where(o.channel == channel, o.state.in_([MessageState.INITIAL.value, MessageState.IN_PROGRESS.value]),
                         o.next_attempt_at <= n, (o.lease_until.is_(None)) | (o.lease_until <= n))
                  .order_by(o.next_attempt_at, o.id).limit(limit))
@@ -465,13 +518,25 @@ class Transaction:
             query = query.with_for_update(skip_locked=True)
         rows = self.conn.execute(query).all()
         if rows:
+            lost = [r.id for r in rows if r.lease_until is not None]
             self.conn.execute(update(schema.outbox).where(o.id.in_([r.id for r in rows]))
                               .values(lease_until=utc(now + lease), state=MessageState.IN_PROGRESS.value))
+            if lost:
+                self.conn.execute(update(schema.outbox).where(o.id.in_(lost)).values(resends=o.resends + 1))
+                log.warning("re-sending after a lost claim: the far end may get these twice",
+                            channel=channel, messages=len(lost), keys=[r.key for r in rows if r.id in set(lost)][:10])
         from complaintkit.core.model import MessageChannel
 
         return [ClaimedMessage(r.id, OutgoingMessage(r.key, MessageChannel(r.channel), r.recipient, r.text,
                                                      r.ticket_id, r.subject, r.template, r.sender), r.attempts)
                 for r in rows]
+
+    def renew_leases(self, message_ids: Sequence[int], until: datetime) -> None:
+        """A live worker keeps its claims: messages still being sent stay leased to it."""
+        if message_ids:
+            o = schema.outbox.c
+            self.conn.execute(update(schema.outbox).where(
+                o.id.in_(list(message_ids)), o.lease_until.is_not(None)).values(lease_until=utc(until)))
 
     def record_sent(self, message_id: int, now: datetime, remote_ids: Sequence[str], parts: int) -> None:
         o = schema.outbox.c
@@ -525,6 +590,76 @@ class Transaction:
         return [dict(r._mapping) for r in self.conn.execute(select(schema.inbound).order_by(i.id))]
 
 
+    # -- detectors -------------------------------------------------------------------------
+
+    def claim_detector_window(self, detector: str, window_start: datetime, now: datetime) -> bool:
+        """Take a detector's window; False if a run of it is already recorded (or in flight)."""
+        return self._insert_ignoring_duplicate(schema.detector_runs, {
+            "detector": detector, "window_start": utc(window_start), "ran_at": utc(now), "emitted": 0,
+        }, ("detector", "window_start"))
+
+    def settle_detector_window(self, detector: str, window_start: datetime, emitted: int) -> None:
+        d = schema.detector_runs.c
+        self.conn.execute(update(schema.detector_runs).where(
+            d.detector == detector, d.window_start == utc(window_start)).values(emitted=emitted))
+
+    def detector_runs(self, detector: str | None = None) -> list[dict[str, Any]]:
+        d = schema.detector_runs.c
+        query = select(schema.detector_runs).order_by(d.window_start, d.detector)
+        if detector is not None:
+            query = query.where(d.detector == detector)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    # -- inbox -----------------------------------------------------------------------------
+
+    def add_inbox(self, kind: str, payload: dict[str, Any], received_at: datetime, now: datetime) -> int:
+        """Store what the far end delivered; returns its row id."""
+        i = schema.inbox.c
+        return int(self.conn.execute(insert(schema.inbox).values(
+            kind=kind, payload=json.dumps(payload, ensure_ascii=False, default=_json_default),
+            received_at=utc(received_at), created_at=utc(now), state="pending", attempts=0,
+            next_attempt_at=utc(now), last_error="", outcome="").returning(i.id)).scalar_one())
+
+    def due_inbox(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Pending inbox rows due for a (first or next) attempt, oldest first; not locked —
+        :meth:`lock_inbox` takes each in the transaction that handles it."""
+        i = schema.inbox.c
+        rows = self.conn.execute(select(i.id, i.kind, i.payload, i.received_at, i.attempts)
+                                 .where(i.state == "pending", i.next_attempt_at <= utc(now))
+                                 .order_by(i.id).limit(limit))
+        return [{"id": r.id, "kind": r.kind, "payload": json.loads(r.payload), "received_at": aware(r.received_at),
+                 "attempts": r.attempts} for r in rows]
+
+    def lock_inbox(self, inbox_id: int) -> bool:
+        i = schema.inbox.c
+        query = select(i.id).where(i.id == inbox_id, i.state == "pending")
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return self.conn.execute(query).first() is not None
+
+    def settle_inbox(self, inbox_id: int, outcome: str) -> None:
+        i = schema.inbox.c
+        self.conn.execute(update(schema.inbox).where(i.id == inbox_id).values(
+            state="done", outcome=outcome[:20], attempts=i.attempts + 1, last_error=""))
+
+    def retry_inbox(self, inbox_id: int, next_at: datetime, error: str, *, quarantine: bool) -> None:
+        i = schema.inbox.c
+        self.conn.execute(update(schema.inbox).where(i.id == inbox_id, i.state == "pending").values(
+            state="quarantined" if quarantine else "pending", attempts=i.attempts + 1,
+            next_attempt_at=utc(next_at), last_error=error[:2000]))
+
+    def inbox(self, *, state: str | None = None) -> list[dict[str, Any]]:
+        i = schema.inbox.c
+        query = select(schema.inbox).order_by(i.id)
+        if state is not None:
+            query = query.where(i.state == state)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def release_inbox(self, inbox_id: int, now: datetime) -> bool:
+        i = schema.inbox.c
+        return bool(self.conn.execute(update(schema.inbox).where(i.id == inbox_id, i.state == "quarantined")
+                                      .values(state="pending", next_attempt_at=utc(now))).rowcount)
+
 
 def _integrity_errors() -> tuple[type[Exception], ...]:
     """The drivers' own duplicate-key errors (the fast insert path bypasses SQLAlchemy's wrapping)."""
@@ -575,6 +710,7 @@ def _ticket_row(ticket: Ticket) -> dict[str, Any]:
         "created_at": utc(ticket.created_at),
         "updated_at": utc(ticket.updated_at),
         "data": json.dumps(converter.unstructure(ticket), ensure_ascii=False),
+        "parent_id": ticket.parent_id,
     }
 
 

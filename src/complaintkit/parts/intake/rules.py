@@ -32,7 +32,6 @@ from complaintkit.core.model import (
     Ticket,
     TicketKind,
     TicketState,
-    Timer,
     Urgency,
 )
 from complaintkit.engine.context import Context
@@ -291,20 +290,6 @@ def _merge(first: Decision | None, second: Decision) -> Decision:
         first.cancel_timers + second.cancel_timers,
         first.messages + second.messages,
     )
-
-
-def fire_timer(ticket: Ticket, timer: Timer, ctx: Context) -> Decision:
-    """Route a due timer to the rule that owns it."""
-    from complaintkit.parts.follow_up import rules as follow_up
-
-    if timer.name.startswith(("near:", "overdue:", "internal:")):
-        if not ticket.is_open:
-            return Decision(ticket)
-        changed, events, messages, following = time_limits.on_timer(ticket, timer, ctx)
-        return Decision(changed, tuple(events), tuple(following), (), tuple(messages))
-    if timer.name.startswith("follow_up"):
-        return follow_up.on_timer(ticket, timer, ctx)
-    raise RuleRefused(ticket.id, f"no rule handles timer {timer.name!r}")
 
 
 def reclassify(ticket: Ticket, category: str, ctx: Context, *, reason: str) -> Decision:

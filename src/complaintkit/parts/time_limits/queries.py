@@ -65,6 +65,8 @@ class DeadlineView:
     internal_state: str
     #: due time minus now (negative when overdue; None when met, cancelled or paused)
     remaining: timedelta | None
+    #: computed past the working calendar's data, on the weekday rule: may move when the year is added
+    provisional: bool = False
 
 
 def near_at(deadline: Deadline, standard: Standard) -> datetime | None:
@@ -119,6 +121,7 @@ def view(ticket: Ticket, deadline: Deadline, standard: Standard, now: datetime) 
         internal_state=internal_state(deadline, now),
         remaining=(deadline.due_at - now) if state in (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE,
                                                        DeadlineState.OVERDUE) else None,
+        provisional=deadline.provisional,
     )
 
 

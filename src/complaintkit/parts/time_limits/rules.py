@@ -11,6 +11,10 @@ its stage's action happens; meeting it cancels its timer.
 Pausing (C5), re-computation (transfer/forward, reclassification, re-activation) and the rules
 for each are described in ``docs/time-limits.md``; every re-computation is one
 ``deadlines_recomputed`` event whose data keeps the old and the new due times.
+
+A deadline in working hours or days that falls past the working calendar's data is computed on
+the weekday rule and marked ``provisional`` (:func:`start`, logged as a warning); once the year
+is added, :func:`recompute_provisional` computes it again from its start.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 import attrs
 
 from complaintkit.core import inputs
-from complaintkit.core.calendar import Duration
+from complaintkit.core.calendar import Duration, DurationUnit, MissingCalendarYear
 from complaintkit.core.errors import InvalidInput, RuleRefused
 from complaintkit.core.model import (
     Deadline,
@@ -37,6 +41,9 @@ from complaintkit.core.model import (
     Timer,
 )
 from complaintkit.engine.context import Context
+from complaintkit.logging import get_logger
+
+log = get_logger(__name__)
 
 #: states of a deadline whose clock has not been stopped by its stage's action
 OPEN_STATES = (DeadlineState.RUNNING, DeadlineState.NEAR_OVERDUE, DeadlineState.OVERDUE, DeadlineState.PAUSED)
@@ -76,6 +83,26 @@ def _stricter(ctx: Context, start: datetime, a: str, b: str) -> str:
     return a if ctx.calendar.add(start, duration(a)) <= ctx.calendar.add(start, duration(b)) else b
 
 
+def provisional(ctx: Context, *computed: tuple[str | None, datetime | None]) -> bool:
+    """Whether a deadline relied on days past the working calendar's data: one of its moments
+    (``(limit, moment)`` pairs: the due time, the internal target) is in working hours or days
+    and lies where the calendar has no data. Natural hours never depend on the calendar."""
+    return any(
+        limit is not None and moment is not None and duration(limit).unit is not DurationUnit.HOURS
+        and not ctx.calendar.covers(moment)
+        for limit, moment in computed
+    )
+
+
+def _warn_provisional(ticket_id: str, deadline: Deadline, ctx: Context) -> None:
+    # a warning per deadline, on purpose: every one of them may move when the year is added
+    log.warning("provisional deadline: past the working calendar's data, computed on the weekday rule "
+                "(Monday-Friday); add the next year from the State Council notice ([year.YYYY] in "
+                "calendar.toml or the complaintkit_calendar_overrides hook) and it is computed again",
+                ticket_id=ticket_id, deadline=deadline.name, limit=deadline.limit,
+                due_at=deadline.due_at.isoformat(), calendar_data_ends=ctx.calendar.data_ends.isoformat())
+
+
 def start(ticket: Ticket, names: Iterable[str], ctx: Context, *,
           at: datetime | None = None) -> tuple[Ticket, list[Timer], dict[str, Any]]:
     """Start the named stages' deadlines (those the standard has a limit for).
@@ -94,11 +121,15 @@ def start(ticket: Ticket, names: Iterable[str], ctx: Context, *,
             continue
         due = ctx.calendar.add(begin, duration(limits[name]))
         target = ctx.calendar.add(begin, duration(internal[name])) if name in internal else None
-        deadline = Deadline(name, begin, due, limits[name], target)
+        guessed = provisional(ctx, (limits[name], due), (internal.get(name), target))
+        deadline = Deadline(name, begin, due, limits[name], target, provisional=guessed)
         deadlines[name] = deadline
         timers.extend(timers_for(ticket.id, deadline, ctx))
         started[name] = {"due_at": due.isoformat(), "limit": limits[name],
-                         **({"internal_due_at": target.isoformat()} if target else {})}
+                         **({"internal_due_at": target.isoformat()} if target else {}),
+                         **({"provisional": True} if guessed else {})}
+        if guessed:
+            _warn_provisional(ticket.id, deadline, ctx)
     return attrs.evolve(ticket, deadlines=tuple(deadlines.values())), timers, started
 
 
@@ -297,7 +328,9 @@ def sync_markers(ticket: Ticket) -> Ticket:
 
 
 def _change(old: Deadline | None, new: Deadline) -> dict[str, Any]:
-    return {
+    marks = ({"old_provisional": old is not None and old.provisional, "new_provisional": new.provisional}
+             if new.provisional or (old is not None and old.provisional) else {})
+    return {**marks,
         "old_due_at": _iso(old.due_at) if old else None,
         "new_due_at": new.due_at.isoformat(),
         "old_limit": old.limit if old else None,
@@ -319,6 +352,8 @@ def _recomputed(ticket: Ticket, changes: dict[str, tuple[Deadline | None, Deadli
     data: dict[str, Any] = {}
     for name, (old, new) in changes.items():
         armed, armed_timers = _rearm(ticket.id, old, new, ctx, fresh=fresh)
+        if armed.provisional:
+            _warn_provisional(ticket.id, armed, ctx)
         deadlines[name] = armed
         cancel += timer_names(name)
         timers += armed_timers
@@ -348,7 +383,8 @@ def restart(ticket: Ticket, names: Iterable[str], ctx: Context, *, cause: str, r
             continue
         due = ctx.calendar.add(ctx.now, duration(limits[name]))
         target = ctx.calendar.add(ctx.now, duration(internal[name])) if name in internal else None
-        changes[name] = (ticket.deadline(name), Deadline(name, ctx.now, due, limits[name], target))
+        guessed = provisional(ctx, (limits[name], due), (internal.get(name), target))
+        changes[name] = (ticket.deadline(name), Deadline(name, ctx.now, due, limits[name], target, provisional=guessed))
     dropped = tuple(d for n in cancel_stages if (d := ticket.deadline(n)) is not None and d.state in OPEN_STATES)
     return _recomputed(ticket, changes, ctx, cause=cause, fresh=True, reason=reason, cancelled=dropped)
 
@@ -363,10 +399,48 @@ def recompute(ticket: Ticket, ctx: Context, *, cause: str, reason: str = "") -> 
             continue
         due = ctx.calendar.add(d.started_at, duration(limits[d.name]))
         target = ctx.calendar.add(d.started_at, duration(internal[d.name])) if d.name in internal else None
-        if due == d.due_at and target == d.internal_due_at and limits[d.name] == d.limit:
+        guessed = provisional(ctx, (limits[d.name], due), (internal.get(d.name), target))
+        if (due == d.due_at and target == d.internal_due_at and limits[d.name] == d.limit
+                and guessed == d.provisional):
             continue
-        changes[d.name] = (d, attrs.evolve(d, due_at=due, internal_due_at=target, limit=limits[d.name]))
+        changes[d.name] = (d, attrs.evolve(d, due_at=due, internal_due_at=target, limit=limits[d.name],
+                                           provisional=guessed))
     return _recomputed(ticket, changes, ctx, cause=cause, fresh=False, reason=reason)
+
+
+def recompute_provisional(ticket: Ticket, ctx: Context) -> Decision | None:
+    """Compute the ticket's provisional deadlines again, once the calendar has the year they
+    fall in: each open one (running, near-overdue, overdue or paused) is re-computed from its
+    original start with its limit, like a reclassification re-computes. One
+    ``deadlines_recomputed`` event (cause ``calendar_year_added``) keeps the old and the new due
+    times, the timers are set again, and the flag is cleared — or kept, with the better due time,
+    if the deadline still runs past the data. ``None`` when nothing changes (the calendar still
+    lacks the year, or the ticket has no open provisional deadline).
+
+    Like a reclassification, the re-computation starts from ``started_at``: working time a
+    deadline was paused before (C5) is not added again. Met and cancelled deadlines are left as
+    they were judged.
+    """
+    internal = limits_for(ticket, ctx)[1]
+    changes: dict[str, tuple[Deadline | None, Deadline]] = {}
+    for d in ticket.deadlines:
+        if not d.provisional or d.state not in OPEN_STATES:
+            continue
+        try:
+            due = ctx.calendar.add(d.started_at, duration(d.limit))
+            target = d.internal_due_at
+            if target is not None and d.name in internal:
+                target = ctx.calendar.add(d.started_at, duration(internal[d.name]))
+        except MissingCalendarYear:  # a calendar without the weekday extension: nothing learnt
+            continue
+        guessed = provisional(ctx, (d.limit, due), (internal.get(d.name), target))
+        if guessed and due == d.due_at and target == d.internal_due_at:
+            continue
+        changes[d.name] = (d, attrs.evolve(d, due_at=due, internal_due_at=target, provisional=guessed))
+    if not changes:
+        return None
+    changed, timers, cancel, events = _recomputed(ticket, changes, ctx, cause="calendar_year_added", fresh=False)
+    return Decision(attrs.evolve(changed, updated_at=ctx.now), tuple(events), tuple(timers), tuple(cancel))
 
 
 # -- pausing while waiting on the customer (C5) ------------------------------------------------
@@ -446,6 +520,9 @@ def resume(ticket: Ticket, ctx: Context, *, paused: Event, reason: str = "") -> 
             internal_due_at=shift(d.internal_due_at, d.limit, paused_at, ctx.now, ctx) if d.internal_due_at else None,
             started_at=shift(d.started_at, d.limit, paused_at, ctx.now, ctx),
         )
+        if not moved.provisional and provisional(ctx, (d.limit, moved.due_at), (d.limit, moved.internal_due_at)):
+            moved = attrs.evolve(moved, provisional=True)
+            _warn_provisional(ticket.id, moved, ctx)
         armed, armed_timers = _rearm(ticket.id, moved, moved, ctx, fresh=False)
         # started_at was shifted only to place the near moment; keep the real start
         armed = attrs.evolve(armed, started_at=d.started_at)
@@ -453,7 +530,8 @@ def resume(ticket: Ticket, ctx: Context, *, paused: Event, reason: str = "") -> 
         timers += armed_timers
         data[d.name] = {"old_due_at": d.due_at.isoformat(), "new_due_at": armed.due_at.isoformat(),
                         "old_internal_due_at": _iso(d.internal_due_at),
-                        "new_internal_due_at": _iso(armed.internal_due_at), "state": armed.state.value}
+                        "new_internal_due_at": _iso(armed.internal_due_at), "state": armed.state.value,
+                        **({"provisional": True} if armed.provisional else {})}
     event = Event(ticket.id, ctx.now, ctx.actor.id, "resume", reason=reason,
                   data={"paused_at": paused_at.isoformat(), "resumed_at": ctx.now.isoformat(),
                         "paused_natural_seconds": (ctx.now - paused_at).total_seconds(),

@@ -1,0 +1,73 @@
+"""Online follow-up commands (SPEC B1–B5): opening a follow-up, a customer's reply by SMS."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from complaintkit.core.errors import InvalidInput
+from complaintkit.core.model import Actor, Channel, Msisdn, TicketKind, mask_number
+from complaintkit.engine.commands import Command, CustomerTickets, Loaded, Outcome
+from complaintkit.engine.context import Context
+from complaintkit.logging import get_logger
+from complaintkit.parts.follow_up import rules
+from complaintkit.parts.follow_up.store import InboundReply
+from complaintkit.parts.intake import commands as intake_commands
+from complaintkit.parts.intake import rules as intake_rules
+from complaintkit.ports.transports import InboundSms
+
+if TYPE_CHECKING:
+    from complaintkit.kit import ComplaintKit
+
+log = get_logger(__name__)
+
+
+def open_follow_up(kit: ComplaintKit, actor: Actor, *, msisdn: str, problem_type: str, category: str,
+                   description: str, channel: Channel | str = Channel.HOTLINE) -> Command:
+    intake = intake_rules.Intake(
+        customer=intake_commands.customer(kit, msisdn),
+        channel=intake_commands.enum_value(Channel, channel, "channel"),
+        category=category,
+        description=description,
+        kind=TicketKind.ONLINE_FOLLOW_UP,
+        problem_type=problem_type,
+    )
+    ticket_id = kit.new_ticket_id()
+    return Command("open_follow_up", actor, (), lambda _loaded, ctx: rules.open_follow_up(ticket_id, intake, ctx))
+
+
+def receive_sms(sms: InboundSms, inbox_id: int | None = None) -> Command:
+    """A customer's SMS to the service port, judged at the time it was received (B3, B5).
+
+    The command's result is the outcome recorded: ``converted``, ``late``, ``unknown_code``,
+    ``unmatched`` or ``malformed`` (see ``kit.receive_sms``).
+    """
+    system = Actor.system()
+    try:
+        number = Msisdn.parse(sms.sender, field="sms.sender")
+    except InvalidInput:
+        log.warning("inbound sms from a malformed number", sender=mask_number(str(sms.sender)))
+
+        def malformed(_loaded: Loaded, ctx: Context) -> Outcome:
+            return Outcome(records=(InboundReply(str(sms.sender)[:20], sms.to, sms.text, ctx.now, "malformed"),),
+                           result="malformed")
+
+        return Command("sms", system, (), malformed, at=sms.received_at)
+
+    mine = CustomerTickets(number.digits, kind=TicketKind.ONLINE_FOLLOW_UP)
+
+    def decide(loaded: Loaded, ctx: Context) -> Outcome:
+        reply = rules.classify_reply(loaded.tickets(mine), sms.text, ctx)
+        ticket_id = reply.ticket.id if reply.ticket is not None else ""
+        if reply.outcome == "converted":
+            assert reply.ticket is not None
+            decision = rules.convert(reply.ticket, ctx, text=sms.text)
+            row = InboundReply(number.digits, sms.to, sms.text, ctx.now, reply.outcome, ticket_id)
+            return Outcome(decisions=(decision,), records=(row,), result=reply.outcome)
+        answer = rules.answer_unmatched("", number.digits, reply.template, ctx)
+        row = InboundReply(number.digits, sms.to, sms.text, ctx.now, reply.outcome, ticket_id, answer)
+        return Outcome(records=(row,), result=reply.outcome)
+
+    return Command("sms", system, (mine,), decide, at=sms.received_at)
+
+
+__all__ = ["open_follow_up", "receive_sms"]
