@@ -29,7 +29,6 @@ def worker(url: str, settings_file: str | None, standard_folder: str | None, idl
     configure_cli_logging(level=log_level, json=json_logs)
     from complaintkit.engine.worker import Worker
     from complaintkit.kit import ComplaintKit
-
     from complaintkit.standard import load_standard
 
     standard = load_standard(standard_folder) if standard_folder else None
