@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -52,9 +51,9 @@ DESK = Actor("soak001", Role.FRONT_DESK, "service_centre")
 OVERDUE_GRACE = 5.0
 #: seconds an acknowledged reply may take to reach the inbound log before it counts as lost
 REPLY_GRACE = 5.0
-#: follow-up delays (natural hours: 1.8 s and 3.6 s) and the reply window (14.4 s)
-DELAYS = ("0.0005h", "0.001h")
-WINDOW = "0.004h"
+#: follow-up delays (natural hours: 1.08 s and 2.16 s) and the reply window (7.2 s)
+DELAYS = ("0.0003h", "0.0006h")
+WINDOW = "0.002h"
 FOLLOW_UP_TYPES = ("payment_not_reopened", "call_quality", "sms_failure", "ringback_change_failed")
 
 
@@ -440,8 +439,17 @@ def report(figures: dict[str, Any], echo: Callable[[str], None] = print) -> None
     echo(json.dumps({"benchmark": "soak", **figures}, ensure_ascii=False, sort_keys=True, default=str))
 
 
-def cleanup(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
+def broken(figures: dict[str, Any]) -> list[str]:
+    """The guarantees the figures break, in words (none: nothing lost, nothing stuck)."""
+    problems = [f"{figures[k]} {k.replace('_', ' ')}" for k in
+                ("tickets_lost", "timers_lost", "timers_fired_twice", "messages_lost", "replies_lost")
+                if figures[k]]
+    if figures["smsc_duplicates"] > figures["resends_counted"]:
+        problems.append(f"{figures['smsc_duplicates']} duplicates at the SMSC but only "
+                        f"{figures['resends_counted']} re-sends counted")
+    if any(figures["worker_exit_codes"]):
+        problems.append(f"a worker did not stop cleanly (exit codes {figures['worker_exit_codes']})")
+    return problems
 
 
-__all__ = ["SoakConfig", "cleanup", "measure", "report", "run_soak", "soak_standard", "whole_messages"]
+__all__ = ["SoakConfig", "broken", "measure", "report", "run_soak", "soak_standard", "whole_messages"]
