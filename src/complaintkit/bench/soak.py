@@ -154,10 +154,15 @@ def replaying_smsc() -> Any:
         def _handle(self, conn: Any, pdu: Any) -> None:
             if pdu.command_id == P.DELIVER_SM | P.RESP:
                 with self._mo_lock:
-                    item = self.pending.pop((conn.number, pdu.sequence), None)
-                    self._sent_on.pop((conn.number, pdu.sequence), None)
-                    if item is not None:
-                        self.acked.append(item)
+                    key = (conn.number, pdu.sequence)
+                    if pdu.status != P.ESME_ROK:
+                        if key in self._sent_on:
+                            self._sent_on[key] = _Closed  # refused: delivered again on replay()
+                    else:
+                        item = self.pending.pop(key, None)
+                        self._sent_on.pop(key, None)
+                        if item is not None:
+                            self.acked.append(item)
             super()._handle(conn, pdu)
 
     return ReplayingSmsc()

@@ -4,8 +4,9 @@ Callers (the outbox worker) never touch the socket. ``send_many`` hands a batch 
 thread through a queue and waits; the I/O thread keeps up to ``window`` submit_sm outstanding,
 matches each submit_sm_resp by sequence number, times out responses, keeps the link alive with
 enquire_link, reconnects with back-off and re-sends every part that was never acknowledged,
-answers 0x58 (throttled) and 0x14 (queue full) with a back-off and a retry, and collects delivery
-receipts and customer replies for ``drain_inbound``.
+answers 0x58 (throttled) and 0x14 (queue full) with a back-off and a retry, and hands delivery
+receipts and customer replies to the worker's inbox (``set_inbound_sink``) before acknowledging
+them — or, without one, keeps them for ``drain_inbound``.
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ class SmppTransport:
                                       dlr_id_base=config.dlr_id_base)
         self._refs = RefAllocator()
         self._inbound: collections.deque[DeliveryReceipt | InboundSms] = collections.deque()
+        #: the worker's durable inbox (``set_inbound_sink``): replies are stored before they are
+        #: acknowledged, so a kill after the answer cannot lose one
+        self._sink: Any = None
         self._accepted: collections.OrderedDict[str, tuple[tuple[str, ...], int]] = (
             collections.OrderedDict())
         self._jobs: dict[str, _Job] = {}
@@ -216,6 +220,23 @@ class SmppTransport:
         return [batch.results.get(r.key) or SendResult(r.key, SendOutcome.RETRY,
                                                        detail="I/O thread did not answer")
                 for r in requests]
+
+    def set_inbound_sink(self, sink: Any) -> None:
+        """Hand every receipt and reply to ``sink.accept`` (which returns once it is stored)
+        before deliver_sm is answered; one it cannot store is answered 0x64, and the SMSC
+        delivers it again."""
+        self._sink = sink
+
+    def _take_inbound(self, item: DeliveryReceipt | InboundSms) -> bool:
+        if self._sink is None:
+            self._inbound.append(item)
+            return True
+        try:
+            self._sink.accept(item)
+        except Exception as exc:  # noqa: BLE001 - not acknowledged: the SMSC delivers it again
+            log.error("smpp.inbound_not_stored", error=f"{type(exc).__name__}: {exc}")
+            return False
+        return True
 
     def drain_inbound(self) -> list[DeliveryReceipt | InboundSms]:
         out: list[DeliveryReceipt | InboundSms] = []
@@ -291,7 +312,8 @@ class SmppTransport:
             elif self._sock is not None:
                 self._read()
         for item in self.decoder.expire():
-            self._inbound.append(item)
+            if not self._take_inbound(item):
+                self._inbound.append(item)  # kept for drain_inbound rather than dropped
 
     def _next_timeout(self, now: float) -> float:
         candidates = [1.0]
@@ -655,10 +677,12 @@ class SmppTransport:
         if cid == P.SUBMIT_SM | P.RESP:
             self._on_submit_resp(pdu)
         elif cid == P.DELIVER_SM:
-            self._out += P.Pdu(P.DELIVER_SM | P.RESP, 0, pdu.sequence, b"\x00").encode()
+            stored = True
             for item in self.decoder.decode(pdu.body):
                 self.stats["receipts" if isinstance(item, DeliveryReceipt) else "mo"] += 1
-                self._inbound.append(item)
+                stored = self._take_inbound(item) and stored
+            status = P.ESME_ROK if stored else P.ESME_RX_T_APPN
+            self._out += P.Pdu(P.DELIVER_SM | P.RESP, status, pdu.sequence, b"\x00").encode()
         elif cid == P.ENQUIRE_LINK:
             self._out += P.Pdu(P.ENQUIRE_LINK | P.RESP, 0, pdu.sequence).encode()
         elif cid == P.ENQUIRE_LINK | P.RESP:
