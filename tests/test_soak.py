@@ -37,3 +37,12 @@ def test_killed_workers_lose_nothing_and_fire_nothing_twice(ck_db_url: str, tmp_
     assert figures["follow_ups_closed"] + figures["follow_ups_converted"] == figures["follow_ups"]
     assert figures["worker_exit_codes"] == [0]
     assert broken(figures) == []
+
+
+def test_the_soak_reports_each_broken_guarantee() -> None:
+    clean = {"tickets_lost": 0, "timers_lost": 0, "timers_fired_twice": 0, "messages_lost": 0,
+             "replies_lost": 0, "smsc_duplicates": 2, "resends_counted": 2, "worker_exit_codes": [0]}
+    assert broken(clean) == []
+    assert broken({**clean, "replies_lost": 3}) == ["3 replies lost"]
+    assert broken({**clean, "smsc_duplicates": 3}) == ["3 duplicates at the SMSC but only 2 re-sends counted"]
+    assert broken({**clean, "worker_exit_codes": [0, 1]}) == ["a worker did not stop cleanly (exit codes [0, 1])"]
