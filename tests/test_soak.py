@@ -36,6 +36,7 @@ def test_killed_workers_lose_nothing_and_fire_nothing_twice(ck_db_url: str, tmp_
     # every follow-up ended: closed when its window passed, or converted by the reply
     assert figures["follow_ups_closed"] + figures["follow_ups_converted"] == figures["follow_ups"]
     assert figures["worker_exit_codes"] == [0]
+    assert figures["worker_crashes"] == 0
     assert broken(figures) == []
 
 

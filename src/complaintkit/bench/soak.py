@@ -199,22 +199,34 @@ class Workers:
         exe = Path(sys.executable).with_name("complaintkit")
         self.argv = [str(exe), "worker", "--db", config.db_url, "--settings", str(settings),
                      "--standard", str(standard), "--idle", "0.2", "--log-level", "warning"]
-        self.logs = config.workdir / "workers.log"
+        self.workdir = config.workdir
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * config.workers
+        self.logs: list[Path | None] = [None] * config.workers
         self.kills = 0
         self.starts = 0
+        #: workers that exited by themselves: (exit code, the end of their log)
+        self.crashes: list[tuple[int, str]] = []
 
     def start(self, i: int) -> None:
-        with open(self.logs, "ab") as log:
+        self.logs[i] = path = self.workdir / f"worker-{self.starts}.log"
+        with open(path, "ab") as log:
             self.procs[i] = subprocess.Popen(self.argv, stdout=log, stderr=log,
                                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.starts += 1
+
+    def _check(self, i: int) -> None:
+        proc, path = self.procs[i], self.logs[i]
+        if proc is not None and proc.poll() is not None and path is not None:
+            tail = path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            self.crashes.append((proc.returncode, tail))
+            self.procs[i] = None
 
     def start_all(self) -> None:
         for i in range(len(self.procs)):
             self.start(i)
 
     def kill(self, i: int) -> None:
+        self._check(i)
         proc = self.procs[i]
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -224,13 +236,16 @@ class Workers:
 
     def revive(self) -> None:
         """Start again any worker that is not running (killed, or died by itself)."""
-        for i, proc in enumerate(self.procs):
-            if proc is None or proc.poll() is not None:
+        for i in range(len(self.procs)):
+            self._check(i)
+            if self.procs[i] is None:
                 self.start(i)
 
     def stop_all(self, timeout: float = 30.0) -> list[int]:
         """SIGTERM each worker and wait: their exit codes (0 is a clean stop)."""
         codes = []
+        for i in range(len(self.procs)):
+            self._check(i)
         for proc in self.procs:
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -340,7 +355,10 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
         figures = measure(kit, plan, smsc, ended)
         figures.update(db=config.db_url.split(":")[0].split("+")[0],
                        workers=config.workers, kills=workers.kills, worker_exit_codes=sorted(set(codes)),
+                       worker_crashes=len(workers.crashes),
                        seconds=round(time.monotonic() - started, 1), smsc_redeliveries=smsc.redeliveries)
+        for code, tail in workers.crashes:
+            config.log(f"a worker exited by itself with code {code}; its log ends:\n{tail}")
         return figures
     finally:
         smsc.stop()
@@ -452,6 +470,8 @@ def broken(figures: dict[str, Any]) -> list[str]:
     if figures["smsc_duplicates"] > figures["resends_counted"]:
         problems.append(f"{figures['smsc_duplicates']} duplicates at the SMSC but only "
                         f"{figures['resends_counted']} re-sends counted")
+    if figures.get("worker_crashes"):
+        problems.append(f"{figures['worker_crashes']} workers exited by themselves")
     if any(figures["worker_exit_codes"]):
         problems.append(f"a worker did not stop cleanly (exit codes {figures['worker_exit_codes']})")
     return problems
