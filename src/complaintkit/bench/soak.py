@@ -309,7 +309,7 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
                     plan.replied.add(msisdn)
             smsc.replay()
 
-        while time.monotonic() - started < phase or created < config.tickets:
+        while time.monotonic() - started < phase or created < config.tickets or kill_at:
             elapsed = time.monotonic() - started
             while created < config.tickets and create_at[created] <= elapsed:
                 msisdn = str(base + created)
