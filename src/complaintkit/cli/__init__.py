@@ -1,4 +1,4 @@
-"""The ``complaintkit`` command: demo, worker, plugins, deadline and benchmarks.
+"""The ``complaintkit`` command: demo, worker, plugins, deadline, soak and benchmarks.
 
 The CLI is an application of the library, so it — and only it — configures logging: structlog
 with personal data masked.
@@ -30,6 +30,7 @@ def _load() -> None:
     from complaintkit.cli.deadline import deadline
     from complaintkit.cli.demo import demo
     from complaintkit.cli.doctor import doctor
+    from complaintkit.cli.soak import soak
     from complaintkit.cli.worker import plugins, worker
 
     cli.add_command(demo)
@@ -37,6 +38,7 @@ def _load() -> None:
     cli.add_command(plugins)
     cli.add_command(deadline)
     cli.add_command(doctor)
+    cli.add_command(soak)
     bench.add_command(intake)
     bench.add_command(deadlines)
     try:

@@ -17,19 +17,24 @@ from complaintkit.logging import configure_cli_logging
 @click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False), default=None,
               envvar="COMPLAINTKIT_SETTINGS",
               help="TOML file with a table per adapter: [sms], [email], [boss] (env COMPLAINTKIT_SETTINGS).")
+@click.option("--standard", "standard_folder", type=click.Path(exists=True, file_okay=False), default=None,
+              envvar="COMPLAINTKIT_STANDARD",
+              help="A standard folder to use instead of the installed standard plugin's (env COMPLAINTKIT_STANDARD).")
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to wait when there is nothing to do.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--json-logs", is_flag=True, help="Log JSON lines instead of text.")
-def worker(url: str, settings_file: str | None, idle: float, log_level: str, json_logs: bool) -> None:
+def worker(url: str, settings_file: str | None, standard_folder: str | None, idle: float, log_level: str, json_logs: bool) -> None:
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
     configure_cli_logging(level=log_level, json=json_logs)
     from complaintkit.cli.failures import open_store
     from complaintkit.engine.worker import Worker
     from complaintkit.kit import ComplaintKit
+    from complaintkit.standard import load_standard
 
+    standard = load_standard(standard_folder) if standard_folder else None
     settings = load_settings(settings_file)
-    kit = ComplaintKit(open_store(url), settings=settings)
+    kit = ComplaintKit(open_store(url), settings=settings, standard=standard)
     runner = Worker(kit)
 
     def _stop(signum: int, _frame: Any) -> None:

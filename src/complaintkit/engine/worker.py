@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from complaintkit.core.calendar_warning import calendar_warning
 from complaintkit.engine import detectors, timers
 from complaintkit.engine.outbox import Outbox
 from complaintkit.logging import get_logger
@@ -41,7 +42,18 @@ class Worker:
         return timers.fire_due(self.kit.runner, self.kit.clock.now())
 
     def detect(self) -> int:
+        self._warn_about_calendar()
         return detectors.run_due(self.kit.runner, self.kit.clock.now())
+
+    def _warn_about_calendar(self) -> None:
+        # once per local day, from 60 days before the calendar's data ends
+        today = self.kit.clock.now().astimezone(self.kit.calendar.tz).date()
+        if getattr(self, "_calendar_checked", None) == today:
+            return
+        self._calendar_checked = today
+        message = calendar_warning(self.kit.calendar, today)
+        if message is not None:
+            log.warning(message)
 
     def run_once(self) -> tuple[int, int, int]:
         """One pass of everything in order: inbox, timers, detectors, delivery.
