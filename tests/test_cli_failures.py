@@ -16,7 +16,7 @@ from complaintkit.cli import cli
     ("postgresql://ck:secret@127.0.0.1:1/none", "cannot open the database postgresql://ck:***@127.0.0.1:1/none"),
     ("sqlite:////nonexistent-folder/x.db", "cannot open the database sqlite:////nonexistent-folder/x.db"),
 ])
-@pytest.mark.parametrize("command", [["worker"], ["demo", "--fake-sms", "--no-progress", "--tickets", "1"]])
+@pytest.mark.parametrize("command", [["worker"], ["doctor"], ["demo", "--fake-sms", "--no-progress", "--tickets", "1"]])
 def test_N4_a_database_the_kit_cannot_use_is_one_message(url: str, expected: str, command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--db", url])
     assert result.exit_code in (1, 2)

@@ -15,9 +15,9 @@ def doctor(db_url: str, release: bool) -> None:
     """List what the worker quarantined (timers, inbox rows) and the messages that failed."""
     from datetime import UTC, datetime
 
-    from complaintkit.engine.store import Store
+    from complaintkit.cli.failures import open_store
 
-    store = Store.open(db_url)
+    store = open_store(db_url)
     try:
         with store.read() as tx:
             timers = tx.quarantined_timers()
