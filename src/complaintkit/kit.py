@@ -33,6 +33,7 @@ from complaintkit.engine import timers as timer_engine
 from complaintkit.engine.calendar_setup import build_calendar
 from complaintkit.engine.commands import Command, Runner, one_ticket
 from complaintkit.engine.context import Context
+from complaintkit.engine.outbox import DeliveryRecord
 from complaintkit.engine.registry import Registry
 from complaintkit.engine.store import Store
 from complaintkit.hooks.manager import Plugins
@@ -219,11 +220,10 @@ class ComplaintKit:
         return outcome
 
     def receive_receipt(self, receipt: DeliveryReceipt) -> bool:
+        """A delivery receipt, recorded on the message whose remote id it names; False if unknown."""
+        now = self.clock.now()
         with self.store.transaction() as tx:
-            found = tx.record_delivery(receipt.remote_id, receipt.state.value, receipt.at or self.clock.now())
-        if not found:
-            log.warning("delivery receipt for an unknown message", remote_id=receipt.remote_id)
-        return found
+            return DeliveryRecord(receipt.remote_id, receipt.state.value, receipt.at or now).write(tx, now)
 
     # -- timers ---------------------------------------------------------------------------------
 

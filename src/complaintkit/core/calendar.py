@@ -291,7 +291,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 @attrs.define(frozen=True)
 class CalendarYear:
     """A whole year of the working calendar, from the State Council holiday notice
-    (国务院办公厅关于XXXX年部分节假日安排的通知): its holidays and its make-up workdays (调休).
+    (for 2027: 国务院办公厅关于2027年部分节假日安排的通知): its holidays and its make-up workdays (调休).
 
     Every other day of the year follows the weekday rule (Monday–Friday work). Given to
     :meth:`WorkCalendar.chinese` (``calendar_years=``), the year is part of the calendar's data,

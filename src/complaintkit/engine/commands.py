@@ -259,12 +259,7 @@ class Runner:
                 with self.store.inserting() as tx:
                     return self._write(tx, outcome, ctx.now, fresh=True)
             with self.store.transaction() as tx:
-                written = self._write(tx, outcome, ctx.now)
-                for nested in outcome.then:
-                    written = _join(written, self.execute(tx, nested))
-                if command.settle is not None:
-                    command.settle(tx, outcome)
-                return written
+                return self._complete(tx, command, outcome, ctx.now)
         with self.store.transaction() as tx:
             return self.execute(tx, command)
 
@@ -274,8 +269,11 @@ class Runner:
         if command.claim is not None and not command.claim(tx):
             return SKIPPED
         ctx = self.context(command.actor, command.at)
-        outcome = as_outcome(command.decide(loaded, ctx))
-        written = self._write(tx, outcome, ctx.now)
+        return self._complete(tx, command, as_outcome(command.decide(loaded, ctx)), ctx.now)
+
+    def _complete(self, tx: Transaction, command: Command, outcome: Outcome, now: datetime) -> Written:
+        """Write a decided outcome, run its further commands, settle the claimed row."""
+        written = self._write(tx, outcome, now)
         for nested in outcome.then:
             result = self.execute(tx, nested)
             if result is not SKIPPED:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from complaintkit.core.calendar_warning import calendar_warning
@@ -31,6 +32,7 @@ class Worker:
         self.outbox = outbox if outbox is not None else Outbox.from_plugins(kit)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._calendar_checked: date | None = None
 
     # -- the steps, each usable alone ------------------------------------------------------
 
@@ -48,7 +50,7 @@ class Worker:
     def _warn_about_calendar(self) -> None:
         # once per local day, from 60 days before the calendar's data ends
         today = self.kit.clock.now().astimezone(self.kit.calendar.tz).date()
-        if getattr(self, "_calendar_checked", None) == today:
+        if self._calendar_checked == today:
             return
         self._calendar_checked = today
         message = calendar_warning(self.kit.calendar, today)

@@ -31,7 +31,7 @@ TOP_LEVEL: dict[str, dict[str, type]] = {
     "roles.toml": {"role": list},
     "calendar.toml": {"day": list, "year": dict},
 }
-_TOML_TYPE = {str: "text", dict: "table", list: "array of tables"}
+_TOML_TYPE: dict[type, str] = {str: "text", dict: "table", list: "array of tables"}
 
 #: the longest limit a standard may set: a year (longer is a typo, and overflows the calendar)
 LONGEST: dict[DurationUnit, int] = {
@@ -105,7 +105,7 @@ def shape(raw: dict[str, Any]) -> list[str]:
             if kind is None:
                 what = "table" if isinstance(value, dict) else "key"
                 problems.append(f"{name}: $.{key}: unknown {what} (expected {', '.join(allowed) or 'nothing'})")
-            elif not isinstance(value, kind) or kind is list and not all(isinstance(v, dict) for v in value):
+            elif not isinstance(value, kind) or isinstance(value, list) and not all(isinstance(v, dict) for v in value):
                 problems.append(f"{name}: $.{key}: must be {_article(_TOML_TYPE[kind])}, not {_describe(value)}"
                                 + (f" (write [{key}])" if kind is dict else f" (write [[{key}]])" if kind is list else ""))
         problems.extend(_texts(data, f"{name}: $", prose=name == "templates.toml"))
@@ -235,14 +235,14 @@ def templates(standard: Any) -> list[str]:
     wanted: dict[str, tuple[str, dict[str, Any]]] = {}
     for i, t in enumerate(standard.follow_up_types):
         wanted.setdefault(t.template, (f"follow_up.toml: $.type[{i}].template", FOLLOW_UP))
-    for name, sample in RENDERED.items():
-        wanted.setdefault(name, ("", sample))
+    for name, variables in RENDERED.items():
+        wanted.setdefault(name, ("", variables))
     for name, (used_by, _) in sorted(wanted.items()):
         if name not in standard.templates:
             problems.append(f"{used_by}: no template {name!r} in templates.toml" if used_by else
                             f"templates.toml: $.templates.{name}: missing (the process sends it)")
     for name, text in standard.templates.items():
-        sample = wanted[name][1] if name in wanted else OPTIONAL.get(name)
+        sample: dict[str, Any] | None = wanted[name][1] if name in wanted else OPTIONAL.get(name)
         found = _fields(name, text, None if sample is None else always | set(sample))
         if not found and sample is not None:
             found = _fills(standard, name, sample)
