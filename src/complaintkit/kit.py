@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from complaintkit.core import inputs
 from complaintkit.core.calendar import WorkCalendar
 from complaintkit.core.clock import Clock, SystemClock
 from complaintkit.core.errors import InvalidInput
@@ -26,6 +27,7 @@ from complaintkit.core.model import (
     Marker,
     Msisdn,
     Ticket,
+    TicketKind,
     TicketState,
     Urgency,
 )
@@ -210,8 +212,10 @@ class ComplaintKit:
         nothing open for this number; ``malformed`` — not a mobile number. Every SMS is recorded,
         and every one but ``malformed`` is answered. It is judged at ``sms.received_at`` when
         given (never later than now), so a reply that came inside its window counts even if it is
-        handled after the window closed.
+        handled after the window closed. Fields that are not text, hold control characters or
+        are too long are refused with :class:`InvalidInput` naming them, and nothing is stored.
         """
+        sms = inputs.instance("sms", sms, kind=InboundSms).checked()
         if sms.received_at is not None and sms.received_at > self.clock.now():
             sms = InboundSms(sms.sender, sms.to, sms.text, self.clock.now())
         outcome: str = self.run(follow_up.receive_sms(sms))
@@ -243,19 +247,57 @@ class ComplaintKit:
     # -- queries ----------------------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> Ticket:
+        """The ticket as stored; :class:`TicketNotFound` if there is none."""
+        ticket_id = inputs.line("ticket_id", ticket_id, limit="ticket_id", required=True)
         with self.store.read() as tx:
             return tx.load_ticket(ticket_id, lock=False)
 
     def history(self, ticket_id: str) -> list[Event]:
+        """The ticket's events, oldest first."""
+        ticket_id = inputs.line("ticket_id", ticket_id, limit="ticket_id", required=True)
         with self.store.read() as tx:
             return tx.events(ticket_id)
 
     def tickets(self, **filters: Any) -> list[Ticket]:
+        """Tickets matching every filter, oldest first: ``msisdn``, ``state``, ``states``,
+        ``department``, ``kind``, ``parent_id``, ``since``, ``until``, ``limit``."""
         with self.store.read() as tx:
-            return tx.find_tickets(**filters)
+            return tx.find_tickets(**ticket_filters(filters))
 
     def close(self) -> None:
         self.store.close()
+
+
+def ticket_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """``filters`` checked one by one: an unknown name or a value of the wrong kind is
+    :class:`InvalidInput` naming it, before any query runs."""
+    checked: dict[str, Any] = {}
+    for name, value in filters.items():
+        field = f"filters.{name}"
+        if value is None:
+            checked[name] = None
+        elif name in ("msisdn",):
+            checked[name] = Msisdn.parse(value, field=field).digits
+        elif name in ("department", "parent_id"):
+            checked[name] = inputs.line(field, value, limit="ticket_id" if name == "parent_id" else "department")
+        elif name == "state":
+            checked[name] = inputs.instance(field, value, kind=TicketState)
+        elif name == "states":
+            if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+                raise InvalidInput(field, f"expected TicketState values, got {type(value).__name__}")
+            checked[name] = [inputs.instance(field, v, kind=TicketState) for v in value]
+        elif name == "kind":
+            checked[name] = inputs.instance(field, value, kind=TicketKind)
+        elif name in ("since", "until"):
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise InvalidInput(field, "expected a timezone-aware datetime")
+            checked[name] = value
+        elif name == "limit":
+            checked[name] = inputs.whole_number(field, value, low=0, high=10_000_000)
+        else:
+            raise InvalidInput(field, "is not a filter (msisdn, state, states, department, kind, "
+                                      "parent_id, since, until, limit)")
+    return checked
 
 
 def _default_id(now: datetime) -> str:

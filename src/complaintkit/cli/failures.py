@@ -40,32 +40,15 @@ class Group(click.Group):
 
 def open_store(url: str, *, option: str = "--db") -> Any:
     """The store at ``url``; a URL the kit cannot use or a database it cannot open is one message."""
-    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-
+    from complaintkit.core.errors import StoreUnavailable
     from complaintkit.engine.store import Store
 
-    shown = _safe_url(url)
     try:
         return Store.open(url)
-    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise click.BadParameter(
-            f"{shown!r} is not a database URL the kit can use ({_first_line(exc)}); "
-            "write sqlite:///complaints.db or postgresql://user@host/database", param_hint=option) from exc
-    except DBAPIError as exc:
-        raise click.ClickException(f"cannot open the database {shown}: {_first_line(exc.orig or exc)}") from exc
-    except OSError as exc:
-        raise click.ClickException(f"cannot open the database {shown}: {_first_line(exc)}") from exc
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password (it ends up on a terminal, in CI logs)."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparseable URL is shown by its scheme only
-        scheme, sep, _ = url.partition("://")
-        return f"{scheme}://…" if sep else "…"
+    except StoreUnavailable as exc:
+        if exc.unusable:
+            raise click.BadParameter(str(exc), param_hint=option) from exc
+        raise click.ClickException(str(exc)) from exc
 
 
 def _first_line(exc: BaseException) -> str:

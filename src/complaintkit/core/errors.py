@@ -67,6 +67,15 @@ class TicketBusy(ConcurrentChange):
         self.ticket_id = ticket_id
 
 
+class StoreUnavailable(ComplaintKitError):
+    """The database URL is not one the kit can use (``unusable``), or the database cannot be
+    reached or brought up to date. The message never shows the URL's password."""
+
+    def __init__(self, message: str, *, unusable: bool = False) -> None:
+        super().__init__(message)
+        self.unusable = unusable
+
+
 class StandardInvalid(ComplaintKitError):
     """A province standard (or one of its files) failed validation."""
 

@@ -80,6 +80,19 @@ def line(field: str, value: Any, *, limit: int | str, required: bool = False) ->
     return text(field, value, limit=limit, required=required)
 
 
+def storable(value: Any, *, limit: int | str, prose: bool = False) -> str:
+    """``value`` made into text the store can hold, for what the far end sent and must be
+    recorded rather than refused (an SMSC cannot be told "try again" for ever): bytes decoded
+    with replacement, other types as their ``str``, forbidden characters replaced by U+FFFD,
+    cut at the field's bound."""
+    bound = LIMITS[limit] if isinstance(limit, str) else limit
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", "replace")
+    elif not isinstance(value, str):
+        value = "" if value is None else str(value)
+    return (_PROSE_BAD if prose else _LINE_BAD).sub("\ufffd", value)[:bound]
+
+
 def flag(field: str, value: Any) -> bool:
     """A yes/no value; ``1`` or ``"yes"`` are not booleans and are refused."""
     if not isinstance(value, bool):

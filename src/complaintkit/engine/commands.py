@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 from sqlalchemy.exc import DBAPIError
 
+from complaintkit.core import inputs
 from complaintkit.core.errors import ConcurrentChange
 from complaintkit.core.model import (
     Actor,
@@ -53,7 +54,10 @@ log = get_logger(__name__)
 class OneTicket:
     """One ticket, locked for the command (``skip_locked``: give up instead of waiting)."""
 
-    ticket_id: str
+    # every command that names a ticket passes here first: a malformed id is the caller's
+    # InvalidInput, never a driver error or a silent "not found"
+    ticket_id: str = attrs.field(validator=inputs.validator("ticket_id", inputs.line, limit="ticket_id",
+                                                             required=True))
     history: bool = False
     skip_locked: bool = False
 
@@ -68,7 +72,7 @@ class CustomerTickets:
     """The customer's tickets (by number), optionally of one kind and created within a period
     before the command's time (a repeat complaint looks 30 days back)."""
 
-    msisdn: str
+    msisdn: str = attrs.field(validator=inputs.validator("msisdn", inputs.line, limit="address", required=True))
     kind: TicketKind | None = None
     within: timedelta | None = None
 
@@ -77,7 +81,8 @@ class CustomerTickets:
 class BatchTickets:
     """Every ticket of a batch request: the ones whose ``parent_id`` is ``batch_id``."""
 
-    batch_id: str
+    batch_id: str = attrs.field(validator=inputs.validator("batch_id", inputs.line, limit="ticket_id",
+                                                           required=True))
 
 
 @attrs.define(frozen=True)

@@ -23,7 +23,7 @@ from complaintkit.core.clock import Clock
 from complaintkit.core.model import mask_number
 from complaintkit.engine.commands import SKIPPED, is_retryable
 from complaintkit.logging import get_logger
-from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, InboundSms
+from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, InboundSms, MalformedSms
 
 if TYPE_CHECKING:
     from complaintkit.engine.commands import Runner
@@ -38,7 +38,12 @@ BATCH = 100
 def to_row(item: DeliveryReceipt | InboundSms) -> tuple[str, dict[str, Any], datetime | None]:
     """An inbound item as an inbox row: (kind, payload, received_at)."""
     if isinstance(item, InboundSms):
-        return "sms", {"sender": item.sender, "to": item.to, "text": item.text}, item.received_at
+        clean = item.storable()
+        payload: dict[str, Any] = {"sender": clean.sender, "to": clean.to, "text": clean.text}
+        if clean != item:
+            # recorded as it can be stored; the follow-up answers it as a malformed SMS
+            payload["malformed"] = True
+        return "sms", payload, clean.received_at
     if isinstance(item, DeliveryReceipt):
         return "receipt", {"remote_id": item.remote_id, "state": item.state.value,
                            "error_code": item.error_code}, item.at
@@ -47,6 +52,8 @@ def to_row(item: DeliveryReceipt | InboundSms) -> tuple[str, dict[str, Any], dat
 
 def from_row(kind: str, payload: dict[str, Any], received_at: datetime) -> DeliveryReceipt | InboundSms:
     if kind == "sms":
+        if payload.get("malformed"):
+            return MalformedSms(payload["sender"], payload["to"], payload["text"], received_at)
         return InboundSms(payload["sender"], payload["to"], payload["text"], received_at)
     return DeliveryReceipt(payload["remote_id"], DeliveryState(payload["state"]), received_at,
                            payload.get("error_code", ""))
@@ -65,10 +72,6 @@ class InboxSink:
     def accept(self, item: DeliveryReceipt | InboundSms) -> None:
         kind, payload, received_at = to_row(item)
         now = self.clock.now()
-        if isinstance(payload.get("sender"), bytes | bytearray) or not isinstance(payload.get("text", ""), str):
-            # kept, not refused: the far end must not re-deliver for ever; the command refuses it
-            payload = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else v)
-                       for k, v in payload.items()}
         with self.store.transaction() as tx:
             tx.add_inbox(kind, payload, received_at or now, now)
 

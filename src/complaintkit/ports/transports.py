@@ -111,6 +111,21 @@ class InboundSms:
         """This SMS, if :meth:`parse` accepts its fields; else :class:`InvalidInput`."""
         return InboundSms.parse(self.sender, self.to, self.text, self.received_at)
 
+    def storable(self) -> InboundSms:
+        """This SMS with every field made storable (:func:`complaintkit.core.inputs.storable`):
+        what an SMSC delivered is recorded whatever it holds, since refusing it would only make
+        the SMSC deliver it again."""
+        received = self.received_at
+        if not isinstance(received, datetime) or received.tzinfo is None:
+            received = None
+        return InboundSms(inputs.storable(self.sender, limit="address"), inputs.storable(self.to, limit="address"),
+                          inputs.storable(self.text, limit="prose", prose=True), received)
+
+
+class MalformedSms(InboundSms):
+    """An inbound SMS whose fields had to be cleaned before they could be stored (bytes, control
+    characters, lone surrogates, too long): recorded, never answered as a reply."""
+
 
 @attrs.define(frozen=True)
 class EmailRequest:

@@ -23,10 +23,12 @@ from typing import Any
 
 import attrs
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, OperationalError
 
 from complaintkit.core.codec import converter
-from complaintkit.core.errors import ConcurrentChange, TicketBusy, TicketNotFound
+from complaintkit.core.masking import mask_text
+from complaintkit.core.errors import ConcurrentChange, StoreUnavailable, TicketBusy, TicketNotFound
 from complaintkit.core.model import (
     Event,
     MessageState,
@@ -66,6 +68,19 @@ class ClaimedMessage:
     attempts: int
 
 
+def _shown(url: str) -> str:
+    """The URL as it may be shown in an error: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not even a URL: show its scheme only
+        return url.split("://", 1)[0] + "://…" if "://" in url else "the URL given"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return mask_text(text[0][:300]) if text else type(exc).__name__
+
+
 class Store:
     """A database holding complaintkit's tables."""
 
@@ -80,7 +95,27 @@ class Store:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, **engine_options: Any) -> Store:
-        """Connect to ``url`` (``sqlite:///file.db``, ``sqlite://`` or ``postgresql://…``)."""
+        """Connect to ``url`` (``sqlite:///file.db``, ``sqlite://`` or ``postgresql://…``).
+
+        A URL the kit cannot use, or a database it cannot reach or migrate, is
+        :class:`StoreUnavailable` saying which (the password never shown).
+        """
+        if not isinstance(url, str) or not url.strip():
+            raise StoreUnavailable("the database URL is empty; write sqlite:///complaints.db or "
+                                   "postgresql://user@host/database", unusable=True)
+        try:
+            return cls._open(url, migrate=migrate, **engine_options)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise StoreUnavailable(f"{_shown(url)!r} is not a database URL the kit can use ({_first_line(exc)}); "
+                                   "write sqlite:///complaints.db or postgresql://user@host/database",
+                                   unusable=True) from exc
+        except DBAPIError as exc:
+            raise StoreUnavailable(f"cannot open the database {_shown(url)}: {_first_line(exc.orig or exc)}") from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot open the database {_shown(url)}: {_first_line(exc)}") from exc
+
+    @classmethod
+    def _open(cls, url: str, *, migrate: bool, **engine_options: Any) -> Store:
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -94,7 +129,11 @@ class Store:
             _sqlite_setup(engine)
         store = cls(engine)
         if migrate:
-            store.migrate()
+            try:
+                store.migrate()
+            except BaseException:
+                engine.dispose()
+                raise
         return store
 
     def migrate(self) -> None:

@@ -13,7 +13,7 @@ from complaintkit.parts.follow_up import rules
 from complaintkit.parts.follow_up.store import InboundReply
 from complaintkit.parts.intake import commands as intake_commands
 from complaintkit.parts.intake import rules as intake_rules
-from complaintkit.ports.transports import InboundSms
+from complaintkit.ports.transports import InboundSms, MalformedSms
 
 if TYPE_CHECKING:
     from complaintkit.kit import ComplaintKit
@@ -43,15 +43,20 @@ def receive_sms(sms: InboundSms, inbox_id: int | None = None) -> Command:
     """
     system = Actor.system()
     try:
+        if isinstance(sms, MalformedSms):
+            raise InvalidInput("sms", "was cleaned before it could be recorded")
+        sms = sms.checked()
         number = Msisdn.parse(sms.sender, field="sms.sender")
-    except InvalidInput:
-        log.warning("inbound sms from a malformed number", sender=mask_number(str(sms.sender)))
+    except InvalidInput as exc:
+        log.warning("inbound sms from a malformed number" if exc.field == "sms.sender" else "inbound sms is malformed",
+                    sender=mask_number(str(sms.sender)), field=exc.field)
+        clean = sms.storable()
 
         def malformed(_loaded: Loaded, ctx: Context) -> Outcome:
-            return Outcome(records=(InboundReply(str(sms.sender)[:20], sms.to, sms.text, ctx.now, "malformed"),),
+            return Outcome(records=(InboundReply(clean.sender[:20], clean.to, clean.text, ctx.now, "malformed"),),
                            result="malformed")
 
-        return Command("sms", system, (), malformed, at=sms.received_at)
+        return Command("sms", system, (), malformed, at=clean.received_at)
 
     mine = CustomerTickets(number.digits, kind=TicketKind.ONLINE_FOLLOW_UP)
 
