@@ -24,11 +24,17 @@ from typing import Any
 import attrs
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
 from complaintkit.core.codec import converter
-from complaintkit.core.masking import mask_text
 from complaintkit.core.errors import ConcurrentChange, StoreUnavailable, TicketBusy, TicketNotFound
+from complaintkit.core.masking import mask_text
 from complaintkit.core.model import (
     Event,
     MessageState,
