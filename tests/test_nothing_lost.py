@@ -199,3 +199,63 @@ def test_N2_doctor_lists_what_was_set_aside_and_releases_it(sqlite_url: str) -> 
     assert "released: 1" in result.output
     result = CliRunner().invoke(cli, ["doctor", "--db", sqlite_url])
     assert "quarantined timers: 0" in result.output
+
+
+def test_K4_an_outage_costs_no_attempt_so_no_message_is_ever_given_up(ck_kit: Any, ck_clock: Any) -> None:
+    """A transport that cannot reach the far end for longer than every attempt's back-off added
+    up: the message waits, and goes when the far end is back."""
+    follow_up(ck_kit)
+    ck_clock.set(ck_clock.now() + timedelta(hours=2))
+    ck_kit.fire_due_timers()
+
+    class Unreachable(FakeSms):
+        def send_many(self, requests: Sequence[SmsRequest]) -> list[SendResult]:
+            raise ConnectionRefusedError("SMSC down")
+
+    for _ in range(20):  # far more than RetryPolicy.attempts
+        Outbox(ck_kit, sms=Unreachable()).deliver()
+        ck_clock.advance(minutes=10)
+    with ck_kit.store.read() as tx:
+        row = tx.messages(channel="sms")[0]
+    assert row["state"] != "failed" and row["attempts"] == 0 and "SMSC down" in row["last_error"]
+    sms = FakeSms()
+    assert Outbox(ck_kit, sms=sms).deliver() == 1 and len(sms.sent) == 1
+
+
+def test_K4_answers_from_the_far_end_do_use_attempts(ck_kit: Any, ck_clock: Any) -> None:
+    follow_up(ck_kit)
+    ck_clock.set(ck_clock.now() + timedelta(hours=2))
+    ck_kit.fire_due_timers()
+
+    class Throttled(FakeSms):
+        def send_many(self, requests: Sequence[SmsRequest]) -> list[SendResult]:
+            return [SendResult(r.key, SendOutcome.RETRY, detail="ESME_RTHROTTLED (0x58)") for r in requests]
+
+    outbox = Outbox(ck_kit, sms=Throttled())
+    for _ in range(outbox.retry.attempts):
+        outbox.deliver()
+        ck_clock.advance(hours=2)
+    with ck_kit.store.read() as tx:
+        row = tx.messages(channel="sms")[0]
+    assert row["state"] == "failed" and row["attempts"] == outbox.retry.attempts
+
+
+@pytest.mark.parametrize(("table", "field"), [
+    ({"lease": 1}, "outbox.lease"), ({"lease": "30"}, "outbox.lease"), ({"batch": 0}, "outbox.batch"),
+    ({"leese": 30}, "outbox.leese"), ([], "outbox"),
+])
+def test_K4_outbox_settings_are_checked_by_name(table: Any, field: str) -> None:
+    from complaintkit.core.errors import InvalidInput
+    from complaintkit.engine.outbox import outbox_settings
+
+    with pytest.raises(InvalidInput) as info:
+        outbox_settings(table)
+    assert info.value.field == field
+
+
+def test_K4_the_lease_comes_from_the_workers_settings(ck_db_url: str, plugins: Plugins) -> None:
+    kit = ComplaintKit(Store.open(ck_db_url), plugins=plugins, clock=VirtualClock(),
+                       settings={"outbox": {"lease": 12, "batch": 7}})
+    outbox = Outbox.from_plugins(kit)
+    assert (outbox.lease, outbox.batch) == (timedelta(seconds=12), 7)
+    kit.close()

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from complaintkit.core import inputs
+from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, MessageChannel
 from complaintkit.engine.commands import Command, Outcome
 from complaintkit.engine.inbox import InboxSink, process
@@ -45,10 +47,36 @@ class RetryPolicy:
     factor: float = 2.0
     longest: timedelta = timedelta(hours=1)
     attempts: int = 8
+    #: the wait before trying again what the far end never saw (it was unreachable): short,
+    #: since the transport knows at once whether it is back, and it costs no attempt
+    unreached: timedelta = timedelta(seconds=5)
 
     def delay(self, attempts_so_far: int) -> timedelta:
         seconds = self.first.total_seconds() * self.factor ** attempts_so_far
         return timedelta(seconds=min(seconds, self.longest.total_seconds()))
+
+
+def outbox_settings(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[outbox]`` settings table as :class:`Outbox` options, each checked by name:
+
+    - ``lease`` — seconds a claim holds while its worker lives (renewed every third of it); a
+      killed worker's claims are taken over by another after at most this long. 5 to 3600,
+      default 30.
+    - ``batch`` — messages claimed at a time per channel, 1 to 1000, default 100.
+    """
+    if not isinstance(table, Mapping):
+        raise InvalidInput("outbox", "must be a table like [outbox]")
+    options: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "lease":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 5 <= value <= 3600:
+                raise InvalidInput("outbox.lease", f"expected seconds between 5 and 3600, got {value!r}")
+            options["lease"] = timedelta(seconds=value)
+        elif key == "batch":
+            options["batch"] = inputs.whole_number("outbox.batch", value, low=1, high=1000)
+        else:
+            raise InvalidInput(f"outbox.{key}", "is not an outbox setting (lease, batch)")
+    return options
 
 
 class Outbox:
@@ -73,10 +101,12 @@ class Outbox:
 
     @classmethod
     def from_plugins(cls, kit: ComplaintKit, **options: Any) -> Outbox:
+        """The outbox with the transports the plugins provide, set from the ``[outbox]`` table
+        of the worker's settings (:func:`outbox_settings`)."""
         settings: Mapping[str, Any] = kit.settings
         sms = kit.plugins.sms_transport(settings=settings.get("sms", {}))
         email = kit.plugins.email_transport(settings=settings.get("email", {}))
-        return cls(kit, sms=sms, email=email, **options)
+        return cls(kit, sms=sms, email=email, **{**outbox_settings(settings.get("outbox", {})), **options})
 
     def deliver(self, channel: MessageChannel | None = None) -> int:
         """Send what is due now (on one channel, or every channel that has a transport); return
@@ -133,7 +163,8 @@ class Outbox:
                 results = transport.send_many(requests)
         except Exception as exc:  # noqa: BLE001 - whatever broke, the batch is retried, never lost
             log.error("transport failed", channel=channel.value, error=f"{type(exc).__name__}: {exc}")
-            results = [SendResult(r.key, SendOutcome.RETRY, detail=f"{type(exc).__name__}: {exc}") for r in requests]
+            results = [SendResult(r.key, SendOutcome.RETRY, detail=f"{type(exc).__name__}: {exc}", reached=False)
+                       for r in requests]
         finally:
             renewer.stop()
         answered = {r.key: r for r in results}
@@ -141,7 +172,7 @@ class Outbox:
             if c.message.key in recorded:
                 continue
             result = answered.get(c.message.key) or SendResult(c.message.key, SendOutcome.RETRY,
-                                                              detail="no answer from the transport")
+                                                              detail="no answer from the transport", reached=False)
             try:
                 self._record(c, result)
             except Exception:
@@ -153,6 +184,9 @@ class Outbox:
         with self.kit.store.transaction() as tx:
             if result.outcome is SendOutcome.ACCEPTED:
                 tx.record_sent(c.id, now, result.remote_ids, result.parts)
+            elif result.outcome is SendOutcome.RETRY and not result.reached:
+                # the far end never saw it: an outage costs no attempt, only time
+                tx.record_retry(c.id, now + self.retry.unreached, result.detail, count=False)
             elif result.outcome is SendOutcome.FAILED or c.attempts + 1 >= self.retry.attempts:
                 tx.record_failed(c.id, result.detail or "gave up")
                 log.warning("message failed", key=c.message.key, detail=result.detail)

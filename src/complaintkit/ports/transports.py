@@ -56,6 +56,10 @@ class SendResult:
     parts: int = 1
     #: a short reason when not accepted ("ESME_RTHROTTLED (0x58)", "connection lost", ...)
     detail: str = ""
+    #: False when the far end never judged this message (no connection, transport closed): the
+    #: outbox tries it again without using up one of its attempts, so an outage of any length
+    #: delays messages but never fails them
+    reached: bool = True
 
 
 class DeliveryState(enum.Enum):

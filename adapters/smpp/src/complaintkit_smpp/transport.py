@@ -268,7 +268,7 @@ class SmppTransport:
                        deadline=now + self.config.send_timeout, on_result=on_result)
         if self._closed:
             for key in batch.unsettled():
-                batch.settle(SendResult(key, SendOutcome.RETRY, detail="transport closed"))
+                batch.settle(SendResult(key, SendOutcome.RETRY, detail="transport closed", reached=False))
         else:
             self._incoming.append(batch)
             self._wake()
@@ -287,8 +287,10 @@ class SmppTransport:
             return
         # answer what is left ourselves; the I/O thread lets the batch go when it gets to it,
         # and parts already acknowledged stay remembered for the next try of the same key
+        # without a bind the SMSC never judged these: the outbox retries them at no cost
+        reached = self._unbound_since is None
         for key in batch.unsettled():
-            batch.settle(SendResult(key, SendOutcome.RETRY, detail=reason))
+            batch.settle(SendResult(key, SendOutcome.RETRY, detail=reason, reached=reached))
         batch.abandoned = True
         batch.done.set()
         self._wake()

@@ -268,7 +268,7 @@ class SmtpTransport:
             return SendResult(key, SendOutcome.FAILED, detail=detail), ""
 
         if connect_problem:
-            return SendResult(key, SendOutcome.RETRY, detail=connect_problem), ""
+            return SendResult(key, SendOutcome.RETRY, detail=connect_problem, reached=False), ""
         for attempt in (1, 2):
             try:
                 smtp = self._connection()
@@ -276,7 +276,7 @@ class SmtpTransport:
                 detail = f"cannot connect to {self.config.host}:{self.config.port}: {self._describe(exc)}"
                 log.warning("smtp connect failed", host=self.config.host, port=self.config.port,
                             detail=detail)
-                return SendResult(key, SendOutcome.RETRY, detail=detail), detail
+                return SendResult(key, SendOutcome.RETRY, detail=detail, reached=False), detail
             try:
                 self._transmit(smtp, message, addresses)
             except _Refused as refused:

@@ -593,10 +593,11 @@ class Transaction:
                 self._insert_ignoring_duplicate(schema.remote_ids, {"remote_id": rid, "outbox_id": message_id},
                                                 "remote_id")
 
-    def record_retry(self, message_id: int, next_at: datetime, error: str) -> None:
+    def record_retry(self, message_id: int, next_at: datetime, error: str, *, count: bool = True) -> None:
+        """Release the message until ``next_at``; ``count`` uses up one of its attempts."""
         o = schema.outbox.c
         self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
-            next_attempt_at=utc(next_at), lease_until=None, attempts=o.attempts + 1, last_error=error[:500]))
+            next_attempt_at=utc(next_at), lease_until=None, attempts=o.attempts + int(count), last_error=error[:500]))
 
     def record_failed(self, message_id: int, error: str) -> None:
         o = schema.outbox.c
