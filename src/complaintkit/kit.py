@@ -35,11 +35,11 @@ from complaintkit.engine import timers as timer_engine
 from complaintkit.engine.calendar_setup import build_calendar
 from complaintkit.engine.commands import Command, Runner, one_ticket
 from complaintkit.engine.context import Context
-from complaintkit.engine.outbox import DeliveryRecord
 from complaintkit.engine.registry import Registry
 from complaintkit.engine.store import Store
 from complaintkit.hooks.manager import Plugins
 from complaintkit.logging import get_logger
+from complaintkit.parts.delivery.store import DeliveryRecord
 from complaintkit.parts.follow_up import commands as follow_up
 from complaintkit.parts.intake import commands as intake
 from complaintkit.parts.time_limits import commands as time_limits

@@ -7,11 +7,14 @@ No I/O, no clock, no globals: everything a rule needs is in its arguments and th
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 import attrs
 
 from complaintkit.core.calendar import WorkCalendar
 from complaintkit.core.model import Actor
+from complaintkit.engine.store import Store
+from complaintkit.ports.boss import BossCrm
 from complaintkit.standard import Standard
 
 
@@ -23,3 +26,21 @@ class Context:
     calendar: WorkCalendar
     now: datetime
     actor: Actor
+
+
+class KitServices(Protocol):
+    """What a part may ask of the kit while it *builds* a command, before the rule runs: a fresh
+    ticket id, and the BOSS/CRM for the customer's facts. (``ComplaintKit`` is one; a part's
+    commands name this instead, so the parts never import the facade that imports them.)"""
+
+    @property
+    def boss(self) -> BossCrm | None: ...
+
+    def new_ticket_id(self) -> str: ...
+
+
+class KitReads(Protocol):
+    """What a part's read side needs of the kit: its store (``ComplaintKit`` is one)."""
+
+    @property
+    def store(self) -> Store: ...

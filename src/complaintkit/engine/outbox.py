@@ -15,20 +15,18 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from complaintkit.core import inputs
 from complaintkit.core.errors import InvalidInput
-from complaintkit.core.model import Actor, MessageChannel
-from complaintkit.engine.commands import Command, Outcome
+from complaintkit.core.model import MessageChannel
 from complaintkit.engine.inbox import InboxSink, process
-from complaintkit.engine.store import ClaimedMessage, Transaction
+from complaintkit.engine.store import ClaimedMessage
 from complaintkit.logging import get_logger
 from complaintkit.ports.transports import (
-    DeliveryReceipt,
     EmailRequest,
     SendOutcome,
     SendResult,
@@ -265,26 +263,3 @@ def _takes_on_result(transport: Any) -> bool:
         return False
 
 
-@attrs.define(frozen=True)
-class DeliveryRecord:
-    """A delivery receipt, written onto the outbox row whose remote id it names."""
-
-    remote_id: str
-    state: str
-    at: datetime
-
-    def write(self, tx: Transaction, now: datetime) -> bool:
-        found = tx.record_delivery(self.remote_id, self.state, self.at)
-        if not found:
-            log.warning("delivery receipt for an unknown message", remote_id=self.remote_id)
-        return found
-
-
-def receipt_command(receipt: DeliveryReceipt, inbox_id: int | None = None) -> Command:
-    """A delivery receipt from the inbox: recorded on its message."""
-
-    def decide(_loaded: Any, ctx: Any) -> Outcome:
-        return Outcome(records=(DeliveryRecord(receipt.remote_id, receipt.state.value, receipt.at or ctx.now),),
-                       result="receipt")
-
-    return Command("receipt", Actor.system(), (), decide, at=receipt.at)

@@ -10,24 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from complaintkit.core.errors import PluginError
 from complaintkit.core.model import Decision, Event, Ticket, Timer
 from complaintkit.engine.context import Context
-
-if TYPE_CHECKING:
-    from complaintkit.engine.commands import Command, Need
-    from complaintkit.hooks.manager import Plugins
+from complaintkit.engine.declarations import Command, Need
 
 #: a timer's rule: the ticket it belongs to, the timer, the context → what changes
 TimerHandler = Callable[[Ticket, Timer, Context], Decision]
-#: called after a command committed, with the plugins, the stored ticket and its new events
-Listener = Callable[["Plugins", Ticket, Sequence[Event]], None]
+#: called after a command committed, with the kit's plugins
+#: (:class:`complaintkit.hooks.manager.Plugins`, to call a province's hooks), the stored ticket
+#: and its new events. The plugins are not named in the type: the hooks sit above the engine.
+Listener = Callable[[Any, Ticket, Sequence[Event]], None]
 #: an inbound item (a customer's SMS, a receipt) and its inbox row id → the command that handles it
-InboundHandler = Callable[[Any, int], "Command"]
+InboundHandler = Callable[[Any, int], Command]
 
 
 @attrs.define(frozen=True)

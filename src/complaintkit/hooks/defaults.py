@@ -31,12 +31,3 @@ class NoBoss:
 @hookimpl(trylast=True)
 def complaintkit_boss_client(settings: Mapping[str, Any]) -> Any:
     return NoBoss()
-
-
-@hookimpl
-def complaintkit_parts() -> list[Any]:
-    # delivery receipts come back through the inbox and land on the outbox row they concern
-    from complaintkit.engine.outbox import receipt_command
-    from complaintkit.engine.registry import Part
-
-    return [Part("delivery", inbound=(("receipt", receipt_command),))]

@@ -54,6 +54,7 @@ INTERNAL_PLUGINS: tuple[str, ...] = (
     "complaintkit.parts.time_limits.part",
     "complaintkit.parts.follow_up.part",
     "complaintkit.parts.reports.part",
+    "complaintkit.parts.delivery.part",
     "complaintkit.hooks.defaults",
 )
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Msisdn, TicketKind, mask_number
 from complaintkit.engine.commands import Command, CustomerTickets, Loaded, Outcome
-from complaintkit.engine.context import Context
+from complaintkit.engine.context import Context, KitServices
 from complaintkit.logging import get_logger
 from complaintkit.parts.follow_up import rules
 from complaintkit.parts.follow_up.store import InboundReply
@@ -15,13 +13,10 @@ from complaintkit.parts.intake import commands as intake_commands
 from complaintkit.parts.intake import rules as intake_rules
 from complaintkit.ports.transports import InboundSms, MalformedSms
 
-if TYPE_CHECKING:
-    from complaintkit.kit import ComplaintKit
-
 log = get_logger(__name__)
 
 
-def open_follow_up(kit: ComplaintKit, actor: Actor, *, msisdn: str, problem_type: str, category: str,
+def open_follow_up(kit: KitServices, actor: Actor, *, msisdn: str, problem_type: str, category: str,
                    description: str, channel: Channel | str = Channel.HOTLINE) -> Command:
     intake = intake_rules.Intake(
         customer=intake_commands.customer(kit, msisdn),

@@ -7,18 +7,16 @@ runs them (``kit.accept(...)`` is ``kit.run(commands.accept(kit, ...))``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Customer, Marker, Msisdn, Urgency
 from complaintkit.engine.commands import Command, one_ticket
+from complaintkit.engine.context import KitServices
 from complaintkit.parts.intake import rules
 
-if TYPE_CHECKING:
-    from complaintkit.kit import ComplaintKit
 
-
-def customer(kit: ComplaintKit, msisdn: str, *, name: str = "", value_tier: str | None = None,
+def customer(kit: KitServices, msisdn: str, *, name: str = "", value_tier: str | None = None,
              star_level: int | None = None) -> Customer:
     """The customer from the number, with the CRM's facts where it has them."""
     number = Msisdn.parse(msisdn, field="customer.msisdn")
@@ -31,7 +29,7 @@ def customer(kit: ComplaintKit, msisdn: str, *, name: str = "", value_tier: str 
     )
 
 
-def accept(kit: ComplaintKit, actor: Actor, *, msisdn: str, channel: Channel | str, category: str,
+def accept(kit: KitServices, actor: Actor, *, msisdn: str, channel: Channel | str, category: str,
            description: str, urgency: Urgency | str | None = None, markers: Iterable[Marker | str] = (),
            name: str = "", value_tier: str | None = None, star_level: int | None = None) -> Command:
     intake = rules.Intake(

@@ -22,14 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import attrs
 
 from complaintkit.core.model import Event, Ticket, TicketKind
-
-if TYPE_CHECKING:
-    from complaintkit.kit import ComplaintKit
+from complaintkit.engine.context import KitReads
 
 COMPLETION_WINDOW = timedelta(hours=48)
 
@@ -95,7 +92,7 @@ def compute(histories: Iterable[tuple[Ticket, Sequence[Event]]], start: datetime
     )
 
 
-def kpis(kit: ComplaintKit, start: datetime, end: datetime, *, department: str | None = None) -> Kpis:
+def kpis(kit: KitReads, start: datetime, end: datetime, *, department: str | None = None) -> Kpis:
     """The KPIs over ``[start, end)``, optionally for one department (read in one transaction;
     point the kit at a read replica for large provinces)."""
     with kit.store.read() as tx:
