@@ -36,6 +36,7 @@ from complaintkit.core.model import (
     TicketKind,
     TicketState,
 )
+from complaintkit.parts.time_limits.rules import near_at
 from complaintkit.standard import Standard
 
 #: ticket states whose deadlines are watched (the online follow-up branch has its own)
@@ -67,19 +68,6 @@ class DeadlineView:
     remaining: timedelta | None
     #: computed past the working calendar's data, on the weekday rule: may move when the year is added
     provisional: bool = False
-
-
-def near_at(deadline: Deadline, standard: Standard) -> datetime | None:
-    """The near-overdue moment, by the standard's settings (same rule as the timers)."""
-    s = standard.settings
-    if s.near_overdue_share is not None:
-        span = (deadline.due_at - deadline.started_at).total_seconds()
-        at = deadline.started_at + timedelta(seconds=span * s.near_overdue_share)
-    else:
-        from complaintkit.parts.time_limits.rules import natural
-
-        at = deadline.due_at - natural(s.near_overdue_before)
-    return at if at > deadline.started_at else None
 
 
 def state_at(deadline: Deadline, standard: Standard, now: datetime) -> DeadlineState:

@@ -42,6 +42,7 @@ from complaintkit.core.model import (
 )
 from complaintkit.engine.context import Context
 from complaintkit.logging import get_logger
+from complaintkit.standard import Standard
 
 log = get_logger(__name__)
 
@@ -173,8 +174,14 @@ def timer_names(name: str) -> list[str]:
 
 
 def near_overdue_at(deadline: Deadline, ctx: Context) -> datetime | None:
-    """One hour before the deadline by default (C3); or when a share of the limit has passed."""
-    settings = ctx.standard.settings
+    """One hour before the deadline by default (C3); or when a share of the limit has passed.
+    The one near-overdue rule: the timers set it and the read side shows it."""
+    return near_at(deadline, ctx.standard)
+
+
+def near_at(deadline: Deadline, standard: Standard) -> datetime | None:
+    """:func:`near_overdue_at` by the standard alone (the read side has no rule context)."""
+    settings = standard.settings
     if settings.near_overdue_share is not None:
         span = (deadline.due_at - deadline.started_at).total_seconds()
         at = deadline.started_at + timedelta(seconds=span * settings.near_overdue_share)
