@@ -60,3 +60,19 @@ def test_pool_size_is_read_and_bounded() -> None:
 def test_settings_errors_are_value_errors_for_existing_callers() -> None:
     with pytest.raises(ValueError, match=r"^email\.port: "):
         SmtpConfig.from_settings({**BASE, "port": "x"}, environ={})
+
+
+def test_the_worker_stops_with_one_line_for_a_bad_settings_file(tmp_path: Any, monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from complaintkit.cli import cli
+
+    monkeypatch.delenv("COMPLAINTKIT_SMTP_HOST", raising=False)
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[email]\nhost = "smtp.example.cn"\nsender = "a@example.cn"\n'
+                        'password = 1234\nusername = "ck"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["worker", "--db", f"sqlite:///{tmp_path / 'ck.db'}",
+                                       "--settings", str(settings)])
+    assert result.exit_code == 1
+    [line] = [x for x in result.output.splitlines() if x.strip()]
+    assert "email.password: (hidden) is not text" in line and "1234" not in line
