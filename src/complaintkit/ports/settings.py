@@ -210,7 +210,7 @@ def _one_line(exc: ClassValidationError, cls: type, section: str, sources: Mappi
         if isinstance(sub, KeyError):
             hint = f" (set it or {env[name]})" if name in env else ""
             problem = f"missing{hint}"
-        elif isinstance(sub, BadValue) and name not in secrets:
+        elif isinstance(sub, BadValue) and (name not in secrets or _HIDDEN in str(sub)):
             problem = str(sub)
             name = f"{name}.{sub.path}" if sub.path else name
         elif isinstance(sub, ValueError | TypeError) and name not in secrets:
