@@ -41,16 +41,16 @@ def test_batch_delivered_with_chinese_subject_and_body(smtp_server: Any) -> None
 
 
 def test_one_connection_per_batch(smtp_server: Any, monkeypatch: Any) -> None:
-    import smtplib
+    import aiosmtplib
 
     opened: list[int] = []
-    real = smtplib.SMTP.connect
+    real = aiosmtplib.SMTP.connect
 
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
         opened.append(1)
-        return real(self, *args, **kwargs)
+        return await real(self, *args, **kwargs)
 
-    monkeypatch.setattr(smtplib.SMTP, "connect", counting)
+    monkeypatch.setattr(aiosmtplib.SMTP, "connect", counting)
     transport = smtp_server.transport()
     transport.send_many([req(f"k{i}") for i in range(10)])
     assert len(opened) == 1

@@ -125,12 +125,12 @@ def replaying_smsc() -> Any:
             if conn is None:
                 return False
             seq = next(conn.seq)
-            sm = P.ShortMessage(source_addr=sender, destination_addr=to, short_message=text.encode("ascii"),
-                                source_addr_ton=1, source_addr_npi=1)
+            sm = P.DeliverSm(sequence=seq, source_addr=sender, destination_addr=to,
+                             short_message=text.encode("ascii"), source_addr_ton=1, source_addr_npi=1)
             with self._mo_lock:
                 self.pending[(conn.number, seq)] = (sender, to, text)
                 self._sent_on[(conn.number, seq)] = conn
-            conn.send(P.Pdu(P.DELIVER_SM, 0, seq, sm.encode()).encode())
+            conn.send(sm.generate())
             return True
 
         def replay(self) -> int:

@@ -1,54 +1,68 @@
-"""A small, tolerant SMPP 3.4 PDU codec: framing, the PDUs the adapter needs, TLVs.
+"""SMPP 3.4 PDUs, built and parsed by smpplib's command classes — and what smpplib lacks.
 
-smpplib's PDU layer is not used on the hot path: its parser raises on unknown TLVs and on
-truncated bodies (one bad deliver_sm would stop a reader), and it needs a client object for
-sequence numbers. Status names come from ``smpplib.consts`` so they match what operators see in
-smpplib-based tools.
+Every PDU the adapter and the local SMSC exchange (bind_transceiver/transmitter/receiver and
+their responses, submit_sm, deliver_sm and their responses, enquire_link, unbind,
+generic_nack) is an instance of one of smpplib's command classes (``smpplib.command``), made
+with :func:`make`, written with smpplib's ``generate()`` and read with smpplib's ``parse()``
+(:func:`parse`). Names and numbers (commands, statuses, TLV tags) are smpplib's
+(``smpplib.command_codes``, ``smpplib.consts``).
+
+What this module adds, because smpplib does not have it:
+
+* :class:`FrameReader` cuts a non-blocking byte stream into PDUs (smpplib reads PDUs only from
+  the blocking socket of its own ``Client``, which the adapter's I/O thread cannot use);
+* :class:`_SmpplibFixes`, mixed into each command class used, works around where smpplib 2.2
+  falls short (see its docstring) — the one place that does.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-import attrs
-from smpplib import consts as _smpplib_consts
+from smpplib import command as _cmd
+from smpplib import command_codes as _codes
+from smpplib import consts as _consts
 
 HEADER = struct.Struct(">IIII")
 MAX_PDU = 64 * 1024
-
-BIND_RECEIVER = 0x00000001
-BIND_TRANSMITTER = 0x00000002
-BIND_TRANSCEIVER = 0x00000009
-SUBMIT_SM = 0x00000004
-DELIVER_SM = 0x00000005
-UNBIND = 0x00000006
-ENQUIRE_LINK = 0x00000015
-GENERIC_NACK = 0x80000000
 RESP = 0x80000000
 
-ESME_ROK = 0x00
-ESME_RINVCMDID = 0x03
-ESME_RINVBNDSTS = 0x04
-ESME_RSYSERR = 0x08
-ESME_RINVDSTADR = 0x0B
-ESME_RMSGQFUL = 0x14
-ESME_RTHROTTLED = 0x58
-ESME_RX_T_APPN = 0x64
-ESME_RUNKNOWNERR = 0xFF
+BIND_RECEIVER = _codes.commands["bind_receiver"]
+BIND_TRANSMITTER = _codes.commands["bind_transmitter"]
+BIND_TRANSCEIVER = _codes.commands["bind_transceiver"]
+SUBMIT_SM = _codes.commands["submit_sm"]
+DELIVER_SM = _codes.commands["deliver_sm"]
+UNBIND = _codes.commands["unbind"]
+ENQUIRE_LINK = _codes.commands["enquire_link"]
+GENERIC_NACK = _codes.commands["generic_nack"]
 
-# TLV tags
-TLV_SAR_MSG_REF_NUM = 0x020C
-TLV_SAR_TOTAL_SEGMENTS = 0x020E
-TLV_SAR_SEGMENT_SEQNUM = 0x020F
-TLV_RECEIPTED_MESSAGE_ID = 0x001E
-TLV_MESSAGE_STATE = 0x0427
-TLV_NETWORK_ERROR_CODE = 0x0423
-TLV_MESSAGE_PAYLOAD = 0x0424
+ESME_ROK: int = _consts.SMPP_ESME_ROK
+ESME_RINVMSGLEN: int = _consts.SMPP_ESME_RINVMSGLEN
+ESME_RINVCMDID: int = _consts.SMPP_ESME_RINVCMDID
+ESME_RINVBNDSTS: int = _consts.SMPP_ESME_RINVBNDSTS
+ESME_RSYSERR: int = _consts.SMPP_ESME_RSYSERR
+ESME_RINVDSTADR: int = _consts.SMPP_ESME_RINVDSTADR
+ESME_RINVPASWD: int = _consts.SMPP_ESME_RINVPASWD
+ESME_RMSGQFUL: int = _consts.SMPP_ESME_RMSGQFUL
+ESME_RTHROTTLED: int = _consts.SMPP_ESME_RTHROTTLED
+ESME_RX_T_APPN: int = _consts.SMPP_ESME_RX_T_APPN
+ESME_RUNKNOWNERR: int = _consts.SMPP_ESME_RUNKNOWNERR
+
+_TAGS: Mapping[str, int] = _consts.OPTIONAL_PARAMS
+_NAMES = {tag: name for name, tag in _TAGS.items()}
+TLV_SAR_MSG_REF_NUM = _TAGS["sar_msg_ref_num"]
+TLV_SAR_TOTAL_SEGMENTS = _TAGS["sar_total_segments"]
+TLV_SAR_SEGMENT_SEQNUM = _TAGS["sar_segment_seqnum"]
+TLV_RECEIPTED_MESSAGE_ID = _TAGS["receipted_message_id"]
+TLV_MESSAGE_STATE = _TAGS["message_state"]
+TLV_NETWORK_ERROR_CODE = _TAGS["network_error_code"]
+TLV_MESSAGE_PAYLOAD = _TAGS["message_payload"]
 
 _STATUS_NAMES = {
     value: name[len("SMPP_"):]
-    for name, value in vars(_smpplib_consts).items()
+    for name, value in vars(_consts).items()
     if name.startswith("SMPP_ESME_R") and isinstance(value, int)
 }
 
@@ -58,142 +72,312 @@ def status_name(status: int) -> str:
     return f"{_STATUS_NAMES.get(status, 'ESME_UNKNOWN')} (0x{status:02X})"
 
 
-class PduError(ValueError):
-    """A PDU that cannot be decoded (the reader logs it and goes on)."""
+class Header:
+    """The 16-byte header of a PDU whose body was not read: a command smpplib does not know, or
+    a body it cannot parse (``unreadable`` says why)."""
 
+    def __init__(self, command_id: int, status: int, sequence: int, unreadable: str = "") -> None:
+        self.command_id = command_id
+        self.status = status
+        self.sequence = sequence
+        self.unreadable = unreadable
+        self.command = _COMMAND_NAMES.get(command_id)
 
-@attrs.define
-class Pdu:
-    command_id: int
-    status: int
-    sequence: int
-    body: bytes = b""
-
-    @property
     def is_response(self) -> bool:
         return bool(self.command_id & RESP)
 
-    def encode(self) -> bytes:
-        return HEADER.pack(16 + len(self.body), self.command_id, self.status, self.sequence) + self.body
+    @classmethod
+    def of(cls, frame: bytes, unreadable: str = "") -> Header:
+        _, command_id, status, sequence = HEADER.unpack_from(frame)
+        return cls(command_id, status, sequence, unreadable)
+
+
+_COMMAND_NAMES = {code: name for name, code in _codes.commands.items()}
+
+
+class PduError(ValueError):
+    """A PDU that cannot be read; ``header`` is what could be (the reader answers and goes on)."""
+
+    def __init__(self, problem: str, header: Header | None = None) -> None:
+        super().__init__(problem)
+        self.header = header
 
 
 class FrameReader:
-    """Cuts a byte stream into PDUs; raises ``PduError`` on an impossible command_length."""
+    """Cuts a byte stream into whole PDUs (bytes); raises ``PduError`` on an impossible
+    command_length. smpplib has no such thing: its ``Client`` reads its own blocking socket."""
 
     def __init__(self) -> None:
         self._buf = bytearray()
 
-    def feed(self, data: bytes) -> list[Pdu]:
+    def feed(self, data: bytes) -> list[bytes]:
         self._buf += data
-        out: list[Pdu] = []
+        out: list[bytes] = []
         while len(self._buf) >= 16:
-            length, command_id, status, seq = HEADER.unpack_from(self._buf)
+            length = int.from_bytes(self._buf[:4], "big")
             if length < 16 or length > MAX_PDU:
                 raise PduError(f"command_length {length} out of range")
             if len(self._buf) < length:
                 break
-            body = bytes(self._buf[16:length])
+            out.append(bytes(self._buf[:length]))
             del self._buf[:length]
-            out.append(Pdu(command_id, status, seq, body))
         return out
 
 
-def c_string(value: str | bytes, max_len: int = 65) -> bytes:
-    raw = value.encode("ascii", "replace") if isinstance(value, str) else value
-    return raw[: max_len - 1] + b"\x00"
+class _SmpplibFixes:
+    """Where smpplib 2.2 falls short, worked around here and nowhere else.
 
+    1. *Sequence numbers.* A command made without smpplib's ``Client`` cannot be given its
+       sequence number: ``Command._set_vars`` skips ``sequence=`` because the stand-in client's
+       sequence (0) is not None, so every PDU would go out as sequence 0; and
+       ``smpplib.smpp.parse_pdu`` of a request fails without a ``Client`` (the stand-in has no
+       ``next_sequence``). :meth:`__init__` sets the number given, and :func:`parse` makes the
+       command with the header's number before smpplib reads it.
+    2. *Optional parameters (TLVs).* ``parse_optional_params`` raises on a tag it does not know,
+       or with ``allow_unknown_opt_params=True`` skips it (the TLV is lost, and a warning is
+       logged on the standard ``logging`` tree for every one); a tag it knows but this command
+       does not list raises ``KeyError``; it reads an integer TLV with the size it expects, not
+       the length the TLV says, so a TLV of another length garbles the rest; and it cuts the
+       last character of a C-string TLV sent without its NUL. Here every TLV is kept as sent in
+       ``tlvs`` (tag -> value), and set as smpplib's attribute (``receipted_message_id``,
+       ``message_state`` …) read by its own length when smpplib knows the tag for this command;
+       ``generate()`` writes the ``tlvs`` smpplib does not write itself.
+    3. *Truncated bodies.* ``parse_params`` stops silently where the body ends, leaving fields
+       None; a C-string without its NUL, or a short_message longer than the body, is read as
+       garbage. Here they raise :class:`PduError`.
+    4. *Text.* Parsed C-strings are bytes, while ``generate()`` wants str and encodes it as
+       latin-1 (raising on other text). Here they are str both ways; text is written as ASCII
+       with ``?`` for what ASCII has not.
+    """
 
-def encode_tlvs(tlvs: Iterable[tuple[int, bytes]]) -> bytes:
-    return b"".join(struct.pack(">HH", tag, len(value)) + value for tag, value in tlvs)
+    name: ClassVar[str]
+    params: ClassVar[dict[str, Any]]
+    params_order: ClassVar[tuple[str, ...]]
+    tlvs: dict[int, bytes]
+    status: int
+    sequence: int
 
+    def __init__(self, command: str | None = None, *, sequence: int = 0, status: int = 0,
+                 tlvs: Mapping[int, bytes] | None = None, **fields: Any) -> None:
+        super().__init__(command or self.name, sequence=sequence, status=status,  # type: ignore[call-arg]
+                         **fields)
+        self.sequence = sequence  # fix 1
+        self.status = status
+        self.tlvs = dict(tlvs or {})
 
-def bind_body(system_id: str, password: str, system_type: str = "", ton: int = 0, npi: int = 0,
-              address_range: str = "") -> bytes:
-    return (c_string(system_id, 16) + c_string(password, 9) + c_string(system_type, 13)
-            + bytes([0x34, ton & 0xFF, npi & 0xFF]) + c_string(address_range, 41))
+    @property
+    def command_id(self) -> int:
+        return _codes.commands[self.name]
 
-
-@attrs.define
-class ShortMessage:
-    """The body of a submit_sm or deliver_sm (they share a layout)."""
-
-    source_addr: str = ""
-    destination_addr: str = ""
-    short_message: bytes = b""
-    service_type: str = ""
-    source_addr_ton: int = 0
-    source_addr_npi: int = 0
-    dest_addr_ton: int = 0
-    dest_addr_npi: int = 0
-    esm_class: int = 0
-    protocol_id: int = 0
-    priority_flag: int = 0
-    schedule_delivery_time: str = ""
-    validity_period: str = ""
-    registered_delivery: int = 0
-    replace_if_present_flag: int = 0
-    data_coding: int = 0
-    sm_default_msg_id: int = 0
-    tlvs: dict[int, bytes] = attrs.Factory(dict)
-
+    # -- as the adapter uses them
     def encode(self) -> bytes:
-        if len(self.short_message) > 254:
-            raise ValueError("short_message longer than 254 octets")
-        return (
-            c_string(self.service_type, 6)
-            + bytes([self.source_addr_ton, self.source_addr_npi])
-            + c_string(self.source_addr, 21)
-            + bytes([self.dest_addr_ton, self.dest_addr_npi])
-            + c_string(self.destination_addr, 21)
-            + bytes([self.esm_class, self.protocol_id, self.priority_flag])
-            + c_string(self.schedule_delivery_time, 17)
-            + c_string(self.validity_period, 17)
-            + bytes([self.registered_delivery, self.replace_if_present_flag, self.data_coding,
-                     self.sm_default_msg_id, len(self.short_message)])
-            + self.short_message
-            + encode_tlvs(self.tlvs.items())
-        )
+        """The body (the PDU without its header), as smpplib writes it."""
+        return self.generate_params()  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
-    def decode(cls, body: bytes) -> ShortMessage:
-        r = _Cursor(body)
-        sm = cls()
-        sm.service_type = r.cstr(6)
-        sm.source_addr_ton, sm.source_addr_npi = r.u8(), r.u8()
-        sm.source_addr = r.cstr(21)
-        sm.dest_addr_ton, sm.dest_addr_npi = r.u8(), r.u8()
-        sm.destination_addr = r.cstr(21)
-        sm.esm_class, sm.protocol_id, sm.priority_flag = r.u8(), r.u8(), r.u8()
-        sm.schedule_delivery_time = r.cstr(17)
-        sm.validity_period = r.cstr(17)
-        sm.registered_delivery, sm.replace_if_present_flag = r.u8(), r.u8()
-        sm.data_coding, sm.sm_default_msg_id = r.u8(), r.u8()
-        length = r.u8()
-        sm.short_message = r.take(length)
-        sm.tlvs = decode_tlvs(r.rest())
-        return sm
+    def decode(cls, body: bytes) -> Any:
+        """A command read from its body alone (a deliver_sm body, say)."""
+        pdu = cls()
+        pdu._read_body(body)
+        return pdu
 
+    def _read_body(self, body: bytes) -> None:
+        try:
+            if body:
+                self.parse_params(body)  # type: ignore[attr-defined]
+        except PduError:
+            raise
+        except (struct.error, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise PduError(f"unreadable {self.name}: {type(exc).__name__}: {exc}") from None
+        self._check_complete(bool(body))
 
-def decode_tlvs(data: bytes) -> dict[int, bytes]:
-    tlvs: dict[int, bytes] = {}
-    pos = 0
-    while pos < len(data):
-        if pos + 4 > len(data):
-            raise PduError("truncated TLV header")
-        tag, length = struct.unpack_from(">HH", data, pos)
-        pos += 4
+    def _check_complete(self, had_body: bool) -> None:
+        for field in self.params_order:
+            if self.field_is_optional(field):  # type: ignore[attr-defined]
+                break
+            param = self.params[field]
+            if getattr(self, field, None) is None:
+                len_field = getattr(param, "len_field", None)
+                if len_field and getattr(self, len_field, None) == 0:
+                    setattr(self, field, b"")  # short_message of length 0
+                elif had_body or not self.name.endswith("_resp"):
+                    raise PduError(f"truncated {self.name} body (no {field})")
+                else:  # a response without a body (an error status): fields stay empty
+                    setattr(self, field, "" if param.type is str else 0)
+
+    # -- smpplib's parse/generate, overridden where they fall short
+    def parse(self, data: bytes) -> None:
+        super().parse(data[:16])  # type: ignore[misc]  # the header, as smpplib reads it
+        self._read_body(data[16:])
+
+    def _parse_string(self, field: str, data: bytes, pos: int, length: int | None = None
+                      ) -> tuple[bytes, int]:
+        end = data.find(b"\x00", pos)
+        if end < 0:
+            raise PduError(f"{self.name}: {field} is not NUL-terminated")
+        setattr(self, field, data[pos:end].decode("latin-1"))
+        return data, end + 1
+
+    def _parse_ostring(self, field: str, data: bytes, pos: int, length: int | None = None
+                       ) -> tuple[bytes, int]:
+        if length is None:
+            length = int(getattr(self, self.params[field].len_field))
         if pos + length > len(data):
-            raise PduError(f"TLV 0x{tag:04X} longer than the PDU")
-        tlvs[tag] = data[pos:pos + length]
-        pos += length
-    return tlvs
+            raise PduError(f"{self.name}: {field} longer than the PDU")
+        setattr(self, field, data[pos:pos + length])
+        return data, pos + length
+
+    def _parse_int(self, field: str, data: bytes, pos: int) -> tuple[bytes, int]:
+        size = self.params[field].size
+        if pos + size > len(data):
+            raise PduError(f"{self.name}: truncated at {field}")
+        setattr(self, field, int.from_bytes(data[pos:pos + size], "big"))
+        return data, pos + size
+
+    def parse_optional_params(self, data: bytes) -> None:
+        pos = 0
+        while pos < len(data):
+            if pos + 4 > len(data):
+                raise PduError(f"{self.name}: truncated TLV header")
+            tag, length = struct.unpack_from(">HH", data, pos)
+            value = data[pos + 4:pos + 4 + length]
+            if len(value) != length:
+                raise PduError(f"{self.name}: TLV 0x{tag:04X} longer than the PDU")
+            self.tlvs[tag] = value
+            name = _NAMES.get(tag)
+            param = self.params.get(name) if name else None
+            if param is not None and name is not None:
+                if param.type is int:
+                    setattr(self, name, int.from_bytes(value, "big") if value else None)
+                elif param.type is str:
+                    setattr(self, name, value.split(b"\x00", 1)[0].decode("latin-1"))
+                else:
+                    setattr(self, name, value if param.type is _cmd.ostr else True)
+            pos += 4 + length
+
+    def _generate_string(self, field: str) -> bytes:
+        value = getattr(self, field) or ""
+        raw = value if isinstance(value, bytes) else str(value).encode("ascii", "replace")
+        return raw[:self.params[field].max - 1] + b"\x00"
+
+    def generate_params(self) -> bytes:
+        body: bytes = super().generate_params()  # type: ignore[misc]
+        if not self.tlvs:
+            return body
+        written = {_TAGS[f] for f in self.params_order
+                   if f in _TAGS and self.field_is_optional(f)  # type: ignore[attr-defined]
+                   and getattr(self, f, None) not in (None, "", b"")}
+        extra = b"".join(struct.pack(">HH", tag, len(value)) + value
+                         for tag, value in self.tlvs.items() if tag not in written)
+        return body + extra
 
 
-def decode_message_id(body: bytes) -> str:
-    """The message_id of a submit_sm_resp (empty when an error response has no body)."""
-    end = body.find(b"\x00")
-    raw = body if end < 0 else body[:end]
-    return raw.decode("ascii", "replace")
+class BindTransceiver(_SmpplibFixes, _cmd.BindTransceiver):
+    name = "bind_transceiver"
+
+
+class BindTransmitter(_SmpplibFixes, _cmd.BindTransmitter):
+    name = "bind_transmitter"
+
+
+class BindReceiver(_SmpplibFixes, _cmd.BindReceiver):
+    name = "bind_receiver"
+
+
+class BindTransceiverResp(_SmpplibFixes, _cmd.BindTransceiverResp):
+    name = "bind_transceiver_resp"
+
+
+class BindTransmitterResp(_SmpplibFixes, _cmd.BindTransmitterResp):
+    name = "bind_transmitter_resp"
+
+
+class BindReceiverResp(_SmpplibFixes, _cmd.BindReceiverResp):
+    name = "bind_receiver_resp"
+
+
+class SubmitSm(_SmpplibFixes, _cmd.SubmitSM):
+    name = "submit_sm"
+
+
+class SubmitSmResp(_SmpplibFixes, _cmd.SubmitSMResp):
+    name = "submit_sm_resp"
+
+
+class DeliverSm(_SmpplibFixes, _cmd.DeliverSM):
+    name = "deliver_sm"
+
+
+class DeliverSmResp(_SmpplibFixes, _cmd.DeliverSMResp):
+    name = "deliver_sm_resp"
+
+
+class EnquireLink(_SmpplibFixes, _cmd.EnquireLink):
+    name = "enquire_link"
+
+
+class EnquireLinkResp(_SmpplibFixes, _cmd.EnquireLinkResp):
+    name = "enquire_link_resp"
+
+
+class Unbind(_SmpplibFixes, _cmd.Unbind):
+    name = "unbind"
+
+
+class UnbindResp(_SmpplibFixes, _cmd.UnbindResp):
+    name = "unbind_resp"
+
+
+class GenericNack(_SmpplibFixes, _cmd.GenericNAck):
+    name = "generic_nack"
+
+
+#: the body of a submit_sm or deliver_sm (they share a layout): a deliver_sm, as the SMSC sends
+ShortMessage = DeliverSm
+
+_CLASSES: dict[str, type[_SmpplibFixes]] = {
+    cls.name: cls for cls in (
+        BindTransceiver, BindTransmitter, BindReceiver, BindTransceiverResp, BindTransmitterResp,
+        BindReceiverResp, SubmitSm, SubmitSmResp, DeliverSm, DeliverSmResp, EnquireLink,
+        EnquireLinkResp, Unbind, UnbindResp, GenericNack)
+}
+_BY_ID = {_codes.commands[name]: cls for name, cls in _CLASSES.items()}
+
+#: what :func:`parse` returns
+Pdu = _SmpplibFixes | Header
+
+
+def make(name: str, sequence: int, status: int = 0, **fields: Any) -> Any:
+    """smpplib's command ``name`` (``"submit_sm"``) with this sequence number and fields."""
+    return _CLASSES[name](sequence=sequence, status=status, **fields)
+
+
+def encode(name: str, sequence: int, status: int = 0, **fields: Any) -> bytes:
+    """The whole PDU, as smpplib's ``generate()`` writes it."""
+    data: bytes = make(name, sequence, status, **fields).generate()
+    return data
+
+
+def parse(frame: bytes) -> Any:
+    """One whole PDU (from :class:`FrameReader`) read by smpplib's command class; a
+    :class:`Header` for a command smpplib does not know. Raises :class:`PduError` (with the
+    header) when the body cannot be read."""
+    header = Header.of(frame)
+    cls = _BY_ID.get(header.command_id)
+    if cls is None:
+        return header
+    pdu = cls(sequence=header.sequence, status=header.status)
+    try:
+        pdu.parse(frame)
+    except PduError as exc:
+        header.unreadable = str(exc)
+        raise PduError(str(exc), header) from None
+    return pdu
+
+
+def raw_frame(command_id: int, sequence: int, body: bytes, status: int = 0) -> bytes:
+    """A PDU around a body as given, even a malformed one (the local SMSC's fault injection)."""
+    return HEADER.pack(16 + len(body), command_id, status, sequence) + body
 
 
 def tlv_int(tlvs: Mapping[int, bytes], tag: int) -> int | None:
@@ -201,36 +385,3 @@ def tlv_int(tlvs: Mapping[int, bytes], tag: int) -> int | None:
     if not value:
         return None
     return int.from_bytes(value, "big")
-
-
-class _Cursor:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def u8(self) -> int:
-        if self.pos >= len(self.data):
-            raise PduError("truncated PDU body")
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
-
-    def cstr(self, max_len: int) -> str:
-        end = self.data.find(b"\x00", self.pos, self.pos + max_len)
-        if end < 0:
-            raise PduError("unterminated C-octet string")
-        value = self.data[self.pos:end].decode("latin-1")
-        self.pos = end + 1
-        return value
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise PduError("short_message longer than the PDU")
-        value = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return value
-
-    def rest(self) -> bytes:
-        value = self.data[self.pos:]
-        self.pos = len(self.data)
-        return value

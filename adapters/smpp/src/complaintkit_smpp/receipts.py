@@ -184,17 +184,17 @@ class InboundDecoder:
         self._pending: dict[tuple[str, str, int, int], _Pending] = {}
 
     # -- receipts ---------------------------------------------------------------------------
-    def receipt(self, sm: P.ShortMessage) -> DeliveryReceipt | None:
-        text, _ = decode_user_data(sm.short_message or sm.tlvs.get(P.TLV_MESSAGE_PAYLOAD, b""),
-                                   sm.data_coding)
+    def receipt(self, sm: P.DeliverSm) -> DeliveryReceipt | None:
+        """The receipt in a deliver_sm smpplib has read (its TLVs are smpplib's attributes)."""
+        text, _ = decode_user_data(sm.short_message or sm.message_payload or b"", sm.data_coding)
         fields = parse_receipt_text(text)
         remote_id = ""
-        if sm.tlvs.get(P.TLV_RECEIPTED_MESSAGE_ID):
-            remote_id = normalise_id(sm.tlvs[P.TLV_RECEIPTED_MESSAGE_ID], self.resp_id_base)
+        if sm.receipted_message_id:
+            remote_id = normalise_id(sm.receipted_message_id, self.resp_id_base)
         elif fields.get("id"):
             remote_id = normalise_id(fields["id"], self.dlr_id_base)
         stat = ""
-        state_tlv = P.tlv_int(sm.tlvs, P.TLV_MESSAGE_STATE)
+        state_tlv = sm.message_state
         if state_tlv is not None:
             stat = _MESSAGE_STATE_TLV.get(state_tlv, "UNKNOWN")
         elif fields.get("stat"):
@@ -207,7 +207,7 @@ class InboundDecoder:
             return None
         state = _STAT.get(stat, DeliveryState.UNKNOWN)
         error = ""
-        net = sm.tlvs.get(P.TLV_NETWORK_ERROR_CODE)
+        net = sm.network_error_code
         if net and len(net) == 3:
             error = f"{net[0]}:{int.from_bytes(net[1:], 'big')}"
         elif fields.get("err"):
@@ -216,18 +216,18 @@ class InboundDecoder:
         return DeliveryReceipt(remote_id=remote_id, state=state, at=at, error_code=error)
 
     # -- MO ---------------------------------------------------------------------------------
-    def mo(self, sm: P.ShortMessage, received_at: datetime | None = None) -> InboundSms | None:
+    def mo(self, sm: P.DeliverSm, received_at: datetime | None = None) -> InboundSms | None:
         """The reply, or None while a concatenation waits for more parts."""
         sms, done = self._assemble(sm, received_at)
         if done is not None:
             done(True)
         return sms
 
-    def _assemble(self, sm: P.ShortMessage, received_at: datetime | None = None
+    def _assemble(self, sm: P.DeliverSm, received_at: datetime | None = None
                   ) -> tuple[InboundSms | None, Callable[[bool], None] | None]:
         """The reply (or None) and, for a completed concatenation, ``done(stored)``: forget the
         parts when stored, or take the last part back out so that its re-delivery completes it."""
-        data = sm.short_message or sm.tlvs.get(P.TLV_MESSAGE_PAYLOAD, b"")
+        data = sm.short_message or sm.message_payload or b""
         concat = None
         if sm.esm_class & ESM_UDHI:
             try:
@@ -235,10 +235,10 @@ class InboundDecoder:
             except P.PduError as exc:
                 self._bad(f"bad UDH: {exc}", sm.source_addr)
                 data = data[data[0] + 1:] if data and data[0] + 1 <= len(data) else data
-        if concat is None and P.TLV_SAR_MSG_REF_NUM in sm.tlvs:
-            ref = P.tlv_int(sm.tlvs, P.TLV_SAR_MSG_REF_NUM) or 0
-            total = P.tlv_int(sm.tlvs, P.TLV_SAR_TOTAL_SEGMENTS) or 0
-            seq = P.tlv_int(sm.tlvs, P.TLV_SAR_SEGMENT_SEQNUM) or 0
+        if concat is None and sm.sar_msg_ref_num is not None:
+            ref = sm.sar_msg_ref_num
+            total = sm.sar_total_segments or 0
+            seq = sm.sar_segment_seqnum or 0
             if total >= 1 and 1 <= seq <= total:
                 concat = (ref, total, seq)
             else:
@@ -310,15 +310,19 @@ class InboundDecoder:
         log.warning("smpp.inbound.malformed", reason=reason, sender=mask_number(sender))
 
     # -- dispatch ---------------------------------------------------------------------------
-    def decode(self, body: bytes, accept: Accept | None = None
+    def decode(self, body: bytes | P.DeliverSm, accept: Accept | None = None
                ) -> list[DeliveryReceipt | InboundSms]:
-        """Decode one deliver_sm body. Never raises for the body; with ``accept``, hands the
-        item to it first and lets its exception through (see the class docstring)."""
-        try:
-            sm = P.ShortMessage.decode(body)
-        except P.PduError as exc:
-            self._bad(f"undecodable deliver_sm: {exc}", "")
-            return []
+        """Decode one deliver_sm body (read with smpplib's DeliverSM), or a deliver_sm read
+        already. Never raises for the body; with ``accept``, hands the item to it first and lets
+        its exception through (see the class docstring)."""
+        if isinstance(body, P.DeliverSm):
+            sm = body
+        else:
+            try:
+                sm = P.DeliverSm.decode(body)
+            except P.PduError as exc:
+                self._bad(f"undecodable deliver_sm: {exc}", "")
+                return []
         done: Callable[[bool], None] | None = None
         try:
             item: DeliveryReceipt | InboundSms | None

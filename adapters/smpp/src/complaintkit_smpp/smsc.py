@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import attrs
 
@@ -42,6 +42,9 @@ from .receipts import CHINA, decode_user_data, parse_udh
 from .text import RefAllocator, encode_text
 
 log = get_logger(__name__)
+
+#: what is delivered: a deliver_sm, or a body as given (the tests' malformed ones)
+_Delivery = P.DeliverSm | bytes
 
 _STATES = {"DELIVRD": 2, "EXPIRED": 3, "DELETED": 4, "UNDELIV": 5, "ACCEPTD": 6, "UNKNOWN": 7,
            "REJECTD": 8}
@@ -152,9 +155,9 @@ class LocalSmsc:
         #: message ids in the order their submit_sm_resp was written
         self.answer_order: list[str] = []
         #: (connection number, sequence) -> body of each deliver_sm not answered yet
-        self._unanswered: dict[tuple[int, int], bytes] = {}
+        self._unanswered: dict[tuple[int, int], _Delivery] = {}
         #: bodies waiting for the next bind
-        self._undelivered: list[bytes] = []
+        self._undelivered: list[_Delivery] = []
         self._seen: dict[tuple[str, int, bytes], Submission] = {}
         self._ids = itertools.count(0x1000)
         self._lock = threading.Lock()
@@ -260,19 +263,19 @@ class LocalSmsc:
                                 source_addr_ton=1, source_addr_npi=1,
                                 esm_class=0x40 if encoded.udhi else 0,
                                 data_coding=encoded.data_coding)
-            self._deliver(conn, sm.encode())
+            self._deliver(conn, sm)
         log.info("smsc.mo", sender=mask_number(sender), parts=encoded.count)
         return encoded.count
 
-    def inject_deliver(self, sm: P.ShortMessage | bytes) -> None:
-        """Send any deliver_sm body (malformed ones too) to the bound ESME."""
+    def inject_deliver(self, sm: P.DeliverSm | bytes) -> None:
+        """Send a deliver_sm, or any deliver_sm body as bytes (malformed ones too), to the
+        bound ESME."""
         conn = self._session()
         if conn is None and self.wait_bound(5.0):
             conn = self._session()
         if conn is None:
             raise RuntimeError("no ESME is bound to the local SMSC")
-        body = sm if isinstance(sm, bytes) else sm.encode()
-        self._deliver(conn, body)
+        self._deliver(conn, sm)
 
     def drop_connections(self) -> None:
         """Close every ESME connection now, as a crashed ESME's would be (its unanswered
@@ -281,13 +284,17 @@ class LocalSmsc:
             conn.close()
             self._orphan(conn)
 
-    def _deliver(self, conn: _Conn, body: bytes) -> None:
+    def _deliver(self, conn: _Conn, body: _Delivery) -> None:
         seq = next(conn.seq)
         with self._lock:
             self._unanswered[(conn.number, seq)] = body
-        conn.send(P.Pdu(P.DELIVER_SM, 0, seq, body).encode())
+        if isinstance(body, bytes):  # a body as given, malformed ones too
+            conn.send(P.raw_frame(P.DELIVER_SM, seq, body))
+        else:
+            body.sequence = seq
+            conn.send(body.generate())
 
-    def _redeliver(self, body: bytes) -> None:
+    def _redeliver(self, body: _Delivery) -> None:
         conn = self._session()
         with self._lock:
             self.redeliveries += 1
@@ -365,7 +372,11 @@ class LocalSmsc:
                 data = conn.sock.recv(65536)
                 if not data:
                     break
-                for pdu in reader.feed(data):
+                for frame in reader.feed(data):
+                    try:
+                        pdu: Any = P.parse(frame)
+                    except P.PduError as exc:  # answered by its header
+                        pdu = exc.header
                     self._handle(conn, pdu)
                     if not conn.open:
                         break
@@ -375,20 +386,20 @@ class LocalSmsc:
             conn.close()
             self._orphan(conn)
 
-    def _handle(self, conn: _Conn, pdu: P.Pdu) -> None:
+    def _handle(self, conn: _Conn, pdu: Any) -> None:
         cid = pdu.command_id
         if cid in (P.BIND_TRANSCEIVER, P.BIND_TRANSMITTER, P.BIND_RECEIVER):
             status = P.ESME_ROK
-            system_id, password = _bind_credentials(pdu.body)
-            if self.password and password != self.password:
-                status = 0x0E  # ESME_RINVPASWD
+            system_id = getattr(pdu, "system_id", "")
+            if self.password and getattr(pdu, "password", None) != self.password:
+                status = P.ESME_RINVPASWD
             if status == P.ESME_ROK:
                 # before the resp: the ESME may inject, or a test count binds, once it is bound
                 conn.bound = True
                 with self._lock:
                     self.binds += 1
-            conn.send(P.Pdu(cid | P.RESP, status, pdu.sequence,
-                            P.c_string(self.system_id, 16)).encode())
+            conn.send(P.encode(f"{pdu.command}_resp", pdu.sequence, status,
+                               system_id=self.system_id))
             if status == P.ESME_ROK:
                 log.info("smsc.bound", system_id=system_id, connection=conn.number)
                 if cid != P.BIND_TRANSMITTER:
@@ -400,28 +411,27 @@ class LocalSmsc:
             self._submit(conn, pdu)
         elif cid == P.ENQUIRE_LINK:
             if self.answer_enquire_link:
-                conn.send(P.Pdu(P.ENQUIRE_LINK | P.RESP, 0, pdu.sequence).encode())
+                conn.send(P.encode("enquire_link_resp", pdu.sequence))
         elif cid == P.UNBIND:
-            conn.send(P.Pdu(P.UNBIND | P.RESP, 0, pdu.sequence).encode())
+            conn.send(P.encode("unbind_resp", pdu.sequence))
             conn.close()
         elif cid == P.DELIVER_SM | P.RESP:
             with self._lock:
                 self.deliver_resps += 1
                 self.deliver_statuses.append(pdu.status)
-                body = self._unanswered.pop((conn.number, pdu.sequence), None)
-            if body is not None and pdu.status != P.ESME_ROK:
-                self._later(self.redeliver_delay, lambda: self._redeliver(body))
+                unanswered = self._unanswered.pop((conn.number, pdu.sequence), None)
+            if unanswered is not None and pdu.status != P.ESME_ROK:
+                self._later(self.redeliver_delay, lambda: self._redeliver(unanswered))
         elif cid & P.RESP:
             pass
         else:
-            conn.send(P.Pdu(P.GENERIC_NACK, P.ESME_RINVCMDID, pdu.sequence).encode())
+            conn.send(P.encode("generic_nack", pdu.sequence, P.ESME_RINVCMDID))
 
-    def _submit(self, conn: _Conn, pdu: P.Pdu) -> None:
-        try:
-            sm = P.ShortMessage.decode(pdu.body)
-        except P.PduError:
-            conn.send(P.Pdu(P.SUBMIT_SM | P.RESP, 0x01, pdu.sequence).encode())
+    def _submit(self, conn: _Conn, pdu: Any) -> None:
+        if not isinstance(pdu, P.SubmitSm):  # smpplib could not read its body
+            conn.send(P.encode("submit_sm_resp", pdu.sequence, P.ESME_RINVMSGLEN))
             return
+        sm = pdu
         with self._lock:
             self.submit_count += 1
             n = self.submit_count
@@ -452,8 +462,8 @@ class LocalSmsc:
             return
         if silent:
             return
-        body = P.c_string(sub.message_id) if sub is not None else b""
-        resp = P.Pdu(P.SUBMIT_SM | P.RESP, status, pdu.sequence, body).encode()
+        resp = P.encode("submit_sm_resp", pdu.sequence, status,
+                        message_id=sub.message_id if sub is not None else "")
 
         def answer() -> None:
             if conn.send(resp) and sub is not None:
@@ -469,7 +479,7 @@ class LocalSmsc:
         else:
             answer()
 
-    def _take(self, conn: _Conn, sm: P.ShortMessage) -> Submission:
+    def _take(self, conn: _Conn, sm: P.SubmitSm) -> Submission:
         data, concat = sm.short_message, None
         if sm.esm_class & 0x40:
             try:
@@ -488,27 +498,21 @@ class LocalSmsc:
         self.received.append(sub)
         return sub
 
-    def _receipt(self, conn: _Conn, sm: P.ShortMessage, sub: Submission) -> None:
+    def _receipt(self, conn: _Conn, sm: P.SubmitSm, sub: Submission) -> None:
         stamp = datetime.now(CHINA).strftime("%y%m%d%H%M")
         stat = self.receipt_stat
         err = "000" if stat == "DELIVRD" else "001"
         text = (f"id:{int(sub.message_id, 16)} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'}"
                 f" submit date:{stamp} done date:{stamp} stat:{stat} err:{err} text:")
-        tlvs: dict[int, bytes] = {}
+        tlvs: dict[str, Any] = {}
         if self.receipt_tlvs:
-            tlvs[P.TLV_RECEIPTED_MESSAGE_ID] = P.c_string(sub.message_id)
-            tlvs[P.TLV_MESSAGE_STATE] = bytes([_STATES.get(stat, 7)])
+            tlvs["receipted_message_id"] = sub.message_id
+            tlvs["message_state"] = _STATES.get(stat, 7)
             if stat != "DELIVRD":
-                tlvs[P.TLV_NETWORK_ERROR_CODE] = bytes([3, 0, 1])
-        receipt = P.ShortMessage(source_addr=sm.destination_addr, destination_addr=sm.source_addr,
-                                 esm_class=0x04, short_message=text.encode("ascii"), tlvs=tlvs)
+                tlvs["network_error_code"] = bytes([3, 0, 1])
+        receipt = P.DeliverSm(source_addr=sm.destination_addr, destination_addr=sm.source_addr,
+                              esm_class=0x04, short_message=text.encode("ascii"), **tlvs)
         target = conn if conn.open else self._session()
         if target is not None:
-            self._deliver(target, receipt.encode())
+            self._deliver(target, receipt)
 
-
-def _bind_credentials(body: bytes) -> tuple[str, str]:
-    parts = body.split(b"\x00")
-    system_id = parts[0].decode("latin-1") if parts else ""
-    password = parts[1].decode("latin-1") if len(parts) > 1 else ""
-    return system_id, password

@@ -28,12 +28,20 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import attrs
 
 from complaintkit.core.masking import mask_number
 from complaintkit.logging import get_logger
+from complaintkit.ports.settings import (
+    Port,
+    Required,
+    Seconds,
+    Secret,
+    SettingsError,
+    read_settings,
+)
 from complaintkit.ports.transports import (
     DeliveryReceipt,
     InboundSink,
@@ -63,20 +71,23 @@ _POLL = 0.05
 _GRACE = 1.0
 
 
-def _flag(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+_ENV = {"host": "COMPLAINTKIT_SMPP_HOST", "port": "COMPLAINTKIT_SMPP_PORT",
+        "system_id": "COMPLAINTKIT_SMPP_SYSTEM_ID", "password": "COMPLAINTKIT_SMPP_PASSWORD"}
+_SMPP_PORT = Port(2775)
+_FIVE_SECONDS, _TEN_SECONDS, _THIRTY_SECONDS = Seconds(5.0), Seconds(10.0), Seconds(30.0)
+#: how an SMSC writes message ids (see receipts.normalise_id)
+IdBase = Literal["hex", "dec", "text"]
 
 
 @attrs.define
 class SmppConfig:
-    """Settings of one bind. ``from_settings`` reads a plain mapping (and env-var fallbacks)."""
+    """Settings of one bind. ``from_settings`` reads the ``[sms]`` table (and env-var fallbacks)
+    through the kit's settings converter (:mod:`complaintkit.ports.settings`)."""
 
-    host: str
-    port: int = 2775
+    host: Required
+    port: Port = _SMPP_PORT
     system_id: str = ""
-    password: str = ""
+    password: Secret = attrs.field(default=Secret(""), repr=False)
     system_type: str = ""
     #: sender used when a request has none
     source_addr: str = ""
@@ -89,14 +100,14 @@ class SmppConfig:
     #: outstanding submit_sm at most
     window: int = 10
     #: seconds to wait for any response (submit_sm_resp, enquire_link_resp, bind resp)
-    response_timeout: float = 10.0
-    enquire_link_interval: float = 30.0
-    connect_timeout: float = 5.0
+    response_timeout: Seconds = _TEN_SECONDS
+    enquire_link_interval: Seconds = _THIRTY_SECONDS
+    connect_timeout: Seconds = _FIVE_SECONDS
     #: the longest ``send_many`` works on one batch before answering RETRY for what is left
-    send_timeout: float = 30.0
+    send_timeout: Seconds = _THIRTY_SECONDS
     #: the longest a batch waits while there is no bind (SMSC unreachable, bind refused,
     #: connection lost and not back yet) before what is left is answered RETRY
-    bind_wait: float = 5.0
+    bind_wait: Seconds = _FIVE_SECONDS
     reconnect_backoff_min: float = 0.05
     reconnect_backoff_max: float = 10.0
     throttle_backoff_min: float = 0.05
@@ -108,39 +119,23 @@ class SmppConfig:
     gsm7: bool = True
     max_parts: int = 255
     #: how the SMSC writes message ids (see receipts.normalise_id)
-    resp_id_base: str = "hex"
-    dlr_id_base: str = "hex"
+    resp_id_base: IdBase = "hex"
+    dlr_id_base: IdBase = "hex"
     remember_keys: int = 100_000
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, object] | None = None,
                       environ: Mapping[str, str] | None = None) -> SmppConfig:
-        settings = dict(settings or {})
-        env = os.environ if environ is None else environ
-        for name in ("host", "port", "system_id", "password"):
-            if settings.get(name) in (None, ""):
-                value = env.get(f"COMPLAINTKIT_SMPP_{name.upper()}")
-                if value:
-                    settings[name] = value
-        if not settings.get("host"):
-            raise ValueError("SMPP transport: no host (set 'host' or COMPLAINTKIT_SMPP_HOST)")
-        kwargs: dict[str, Any] = {}
-        for field in attrs.fields(cls):
-            if field.name not in settings:
-                continue
-            value = settings[field.name]
-            if field.type in ("int", int):
-                value = int(value)  # type: ignore[arg-type]
-            elif field.type in ("float", float):
-                value = float(value)  # type: ignore[arg-type]
-            elif field.type in ("bool", bool):
-                value = _flag(value)
-            elif field.type in ("str", str):
-                value = str(value)
-            kwargs[field.name] = value
-        config = cls(**kwargs)
+        """Read the ``[sms]`` table; ``host``, ``port``, ``system_id``, ``password`` it leaves
+        out come from ``COMPLAINTKIT_SMPP_*``. Raises
+        :class:`~complaintkit.ports.settings.SettingsError` (a ``ValueError``) naming
+        ``sms.<field>`` and the wrong value."""
+        config = read_settings(cls, "sms", settings, env=_ENV, ignore=("transport",),
+                               environ=os.environ if environ is None else environ)
         if config.window < 1:
-            raise ValueError("SMPP transport: window must be at least 1")
+            raise SettingsError("sms.window", f"{config.window!r} must be at least 1")
+        if not 1 <= config.max_parts <= 255:
+            raise SettingsError("sms.max_parts", f"{config.max_parts!r} is not from 1 to 255")
         return config
 
 
@@ -536,11 +531,12 @@ class SmppTransport:
                 sock = context.wrap_socket(sock, server_hostname=cfg.host)
             sock.settimeout(cfg.response_timeout)
             seq = self._next_seq()
-            body = P.bind_body(cfg.system_id, cfg.password, cfg.system_type,
-                               cfg.source_addr_ton, cfg.source_addr_npi)
-            sock.sendall(P.Pdu(P.BIND_TRANSCEIVER, 0, seq, body).encode())
+            sock.sendall(P.encode("bind_transceiver", seq, system_id=cfg.system_id,
+                                  password=cfg.password, system_type=cfg.system_type,
+                                  addr_ton=cfg.source_addr_ton, addr_npi=cfg.source_addr_npi,
+                                  address_range=""))
             reader = P.FrameReader()
-            early: list[P.Pdu] = []
+            early: list[bytes] = []
             deadline = time.monotonic() + cfg.response_timeout
             resp = None
             while resp is None:
@@ -549,11 +545,13 @@ class SmppTransport:
                 data = sock.recv(65536)
                 if not data:
                     raise ConnectionError("closed by the SMSC during bind")
-                for pdu in reader.feed(data):
-                    if pdu.command_id == P.BIND_TRANSCEIVER | P.RESP and pdu.sequence == seq or pdu.command_id == P.GENERIC_NACK and pdu.sequence == seq:
-                        resp = pdu
+                for frame in reader.feed(data):
+                    header = P.Header.of(frame)
+                    if header.sequence == seq and header.command_id in (
+                            P.BIND_TRANSCEIVER | P.RESP, P.GENERIC_NACK):
+                        resp = header
                     else:
-                        early.append(pdu)
+                        early.append(frame)
             if resp.status != P.ESME_ROK:
                 raise ConnectionError(f"bind refused: {P.status_name(resp.status)}")
             sock.setblocking(False)
@@ -579,8 +577,8 @@ class SmppTransport:
         self._bound.set()
         log.info("smpp.bound", host=cfg.host, port=cfg.port, system_id=cfg.system_id,
                  tls=cfg.tls)
-        for pdu in early:
-            self._handle(pdu)
+        for frame in early:
+            self._on_frame(frame)
 
     def _drop(self, reason: str) -> None:
         """Close the connection; every unacknowledged part goes back to the front of the queue."""
@@ -635,7 +633,7 @@ class SmppTransport:
             return
         try:
             seq = self._next_seq()
-            self._out += P.Pdu(P.UNBIND, 0, seq).encode()
+            self._out += P.encode("unbind", seq)
             self._flush()
             deadline = time.monotonic() + min(1.0, self.config.response_timeout)
             while self._sock is not None and time.monotonic() < deadline:
@@ -665,7 +663,8 @@ class SmppTransport:
             job = part.job
             req = job.request
             seq = self._next_seq()
-            sm = P.ShortMessage(
+            self._out += P.encode(
+                "submit_sm", seq,
                 source_addr=req.sender or cfg.source_addr,
                 destination_addr=req.to.lstrip("+"),
                 short_message=part.payload,
@@ -678,7 +677,6 @@ class SmppTransport:
                 registered_delivery=cfg.registered_delivery,
                 data_coding=job.data_coding,
             )
-            self._out += P.Pdu(P.SUBMIT_SM, 0, seq, sm.encode()).encode()
             part.state, part.seq, part.sent_at = "inflight", seq, now
             part.sends += 1
             self._inflight[seq] = part
@@ -688,7 +686,7 @@ class SmppTransport:
 
         if self._enquire is None and now - self._last_rx >= cfg.enquire_link_interval:
             seq = self._next_seq()
-            self._out += P.Pdu(P.ENQUIRE_LINK, 0, seq).encode()
+            self._out += P.encode("enquire_link", seq)
             self._enquire = (seq, now + cfg.response_timeout)
             self.stats["enquire_link"] += 1
 
@@ -763,52 +761,64 @@ class SmppTransport:
         if chunks:
             self._last_rx = time.monotonic()
             try:
-                pdus = self._reader.feed(b"".join(chunks))
+                frames = self._reader.feed(b"".join(chunks))
             except P.PduError as exc:
                 self._drop(f"unreadable stream: {exc}")
                 return False
-            for pdu in pdus:
-                if stop_on is not None and pdu.command_id == stop_on:
+            for frame in frames:
+                if stop_on is not None and P.Header.of(frame).command_id == stop_on:
                     seen = True
-                self._handle(pdu)
+                self._on_frame(frame)
             self._flush()
         if closed and self._sock is sock:
             self._drop("connection closed by the SMSC")
         return seen
 
-    def _handle(self, pdu: P.Pdu) -> None:
-        cid = pdu.command_id
-        if cid == P.SUBMIT_SM | P.RESP:
+    def _on_frame(self, frame: bytes) -> None:
+        """One whole PDU off the wire: read by smpplib's command class, then handled."""
+        if P.Header.of(frame).command_id == P.DELIVER_SM:
+            # the decoder reads the body (smpplib's DeliverSM) and records what it cannot read
+            self._on_deliver(P.Header.of(frame), frame[16:])
+            return
+        try:
+            pdu = P.parse(frame)
+        except P.PduError as exc:
+            log.warning("smpp.unreadable_pdu", problem=str(exc))
+            assert exc.header is not None
+            pdu = exc.header  # answered by its header: a response still settles its request
+        self._handle(pdu)
+
+    def _handle(self, pdu: Any) -> None:
+        command = pdu.command
+        if command == "submit_sm_resp":
             self._on_submit_resp(pdu)
-        elif cid == P.DELIVER_SM:
-            self._on_deliver(pdu)
-        elif cid == P.ENQUIRE_LINK:
-            self._out += P.Pdu(P.ENQUIRE_LINK | P.RESP, 0, pdu.sequence).encode()
-        elif cid == P.ENQUIRE_LINK | P.RESP:
+        elif command == "enquire_link":
+            self._out += P.encode("enquire_link_resp", pdu.sequence)
+        elif command == "enquire_link_resp":
             if self._enquire is not None and self._enquire[0] == pdu.sequence:
                 self._enquire = None
-        elif cid == P.UNBIND:
-            self._out += P.Pdu(P.UNBIND | P.RESP, 0, pdu.sequence).encode()
+        elif command == "unbind":
+            self._out += P.encode("unbind_resp", pdu.sequence)
             self._flush()
             self._drop("unbound by the SMSC")
-        elif cid == P.UNBIND | P.RESP:
+        elif command == "unbind_resp":
             pass
-        elif cid == P.GENERIC_NACK:
+        elif command == "generic_nack":
             if pdu.sequence in self._inflight:
                 self._on_submit_resp(pdu)
             else:
                 log.warning("smpp.generic_nack", status=P.status_name(pdu.status))
-        elif not pdu.is_response:
-            self._out += P.Pdu(P.GENERIC_NACK, P.ESME_RINVCMDID, pdu.sequence).encode()
+        elif not pdu.is_response():
+            self._out += P.encode("generic_nack", pdu.sequence, P.ESME_RINVCMDID)
         else:
-            log.debug("smpp.unexpected_pdu", command_id=hex(cid))
+            log.debug("smpp.unexpected_pdu", command_id=hex(pdu.command_id))
 
-    def _on_deliver(self, pdu: P.Pdu) -> None:
+    def _on_deliver(self, header: P.Header, body: bytes) -> None:
         """A receipt or a reply: stored (or queued) first, answered after."""
         sink = self._sink
         status = P.ESME_ROK
         try:
-            items = self.decoder.decode(pdu.body, self._store if sink is not None else None)
+            items = self.decoder.decode(body, self._store if sink is not None else None)
         except Exception:  # noqa: BLE001 - not stored (logged): the SMSC must deliver it again
             status = P.ESME_RX_T_APPN
             items = []
@@ -816,7 +826,7 @@ class SmppTransport:
             self.stats["receipts" if isinstance(item, DeliveryReceipt) else "mo"] += 1
             if sink is None:
                 self._inbound.append(item)
-        self._out += P.Pdu(P.DELIVER_SM | P.RESP, status, pdu.sequence, b"\x00").encode()
+        self._out += P.encode("deliver_sm_resp", header.sequence, status)
 
     def _store(self, item: DeliveryReceipt | InboundSms) -> None:
         sink = self._sink
@@ -845,7 +855,7 @@ class SmppTransport:
                 self._sink_retry_at = now + self.decoder.retry_interval
                 return
 
-    def _on_submit_resp(self, pdu: P.Pdu) -> None:
+    def _on_submit_resp(self, pdu: Any) -> None:
         part = self._inflight.pop(pdu.sequence, None)
         if part is None:
             self.stats["late_or_unknown_resp"] += 1
@@ -857,7 +867,8 @@ class SmppTransport:
             return
         if status == P.ESME_ROK:
             part.state = "acked"
-            part.message_id = normalise_id(P.decode_message_id(pdu.body), self.config.resp_id_base)
+            part.message_id = normalise_id(getattr(pdu, "message_id", None) or "",
+                                           self.config.resp_id_base)
             self._throttle_backoff = self.config.throttle_backoff_min
             if all(p.state == "acked" for p in job.parts):
                 self._finish(job, SendOutcome.ACCEPTED)

@@ -25,3 +25,14 @@ def complaintkit_email_transport(settings: Mapping[str, Any]) -> Any:
     if not (settings.get("host") or os.environ.get("COMPLAINTKIT_SMTP_HOST")):
         return None  # not configured for SMTP: let another plugin answer
     return SmtpTransport(SmtpConfig.from_settings(settings))
+
+
+@hookimpl
+def complaintkit_cli_commands(cli: Any) -> None:
+    """Add ``complaintkit bench email``."""
+    from .bench import bench_email
+
+    bench = cli.commands.get("bench") if hasattr(cli, "commands") else None
+    if bench is None:
+        return
+    bench.add_command(bench_email)

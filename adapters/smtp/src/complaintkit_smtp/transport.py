@@ -1,10 +1,11 @@
-"""The SMTP transport: the outbox's e-mail rows to department mailing lists.
+"""The SMTP transport (aiosmtplib): the outbox's e-mail rows to department mailing lists.
 
 The kit addresses reminders and digests to *department codes* (``network_dept``); the transport
 maps each code to the addresses configured under ``recipients``. A ``to`` that contains ``@`` is
 an address already and is used as is (it may be a customer's: it is never logged).
 
-One SMTP connection serves a batch. Every request gets exactly one :class:`SendResult`:
+A batch is sent over a small pool of SMTP connections (``pool_size``, 1 by default: one
+connection, the messages in order). Every request gets exactly one :class:`SendResult`:
 
 * ``ACCEPTED`` — the server answered 250 to the end of DATA;
 * ``FAILED`` — refused for good: a 5xx reply, a department code without addresses, a message
@@ -18,161 +19,128 @@ again after a lost answer carries the same id and a mail client or archive can r
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import os
 import re
-import smtplib
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any
+from typing import Any, NewType, TypeVar
 
+import aiosmtplib
 import attrs
 
 from complaintkit.logging import get_logger
 from complaintkit.ports.recipients import UnresolvedRecipients, resolve_recipients
+from complaintkit.ports.settings import (
+    BadValue,
+    Port,
+    Required,
+    Seconds,
+    Secret,
+    SettingsError,
+    converter,
+    read_settings,
+)
 from complaintkit.ports.transports import EmailRequest, ResultCallback, SendOutcome, SendResult
 
 log = get_logger(__name__)
 
-_ENV = {"host": "HOST", "port": "PORT", "username": "USER", "password": "PASSWORD"}
+_T = TypeVar("_T")
+_ENV = {"host": "COMPLAINTKIT_SMTP_HOST", "port": "COMPLAINTKIT_SMTP_PORT",
+        "username": "COMPLAINTKIT_SMTP_USER", "password": "COMPLAINTKIT_SMTP_PASSWORD"}
 _ADDRESS = re.compile(r"[^\s<>@,;:\"()\[\]]+@[^\s<>@,;:\"()\[\]]+")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+#: the most connections one transport opens at once
+MAX_POOL = 16
+
+_PORT_25 = Port(25)
+_THIRTY_SECONDS = Seconds(30.0)
+
+#: an e-mail address (the From address)
+Address = NewType("Address", str)
+#: department code -> addresses
+Recipients = NewType("Recipients", dict[str, tuple[str, ...]])
 
 
-def _setting_error(name: str, problem: str) -> ValueError:
-    return ValueError(f"email.{name}: {problem}")
-
-
-def _flag(name: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise _setting_error(name, f"{value!r} is not true or false")
-
-
-def _port(value: object) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        port = int(str(value).strip()) if not isinstance(value, int) else value
-    except (TypeError, ValueError):
-        raise _setting_error("port", f"{value!r} is not a port number") from None
-    if not 0 < port < 65536:
-        raise _setting_error("port", f"{value!r} is not a port number (1-65535)")
-    return port
-
-
-def _seconds(name: str, value: object) -> float:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise _setting_error(name, f"{value!r} is not a number of seconds") from None
-    if not seconds > 0:
-        raise _setting_error(name, f"{value!r} must be more than 0 seconds")
-    return seconds
-
-
-def _address(name: str, value: object) -> str:
-    text = str(value).strip() if isinstance(value, str) else ""
+def _address(value: object, _: type = str, path: str = "") -> Address:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text and not path:
+        raise BadValue("missing: the From address, e.g. complaints@example.cn", path)
     if not _ADDRESS.fullmatch(text):
-        raise _setting_error(name, f"{value!r} is not an e-mail address")
-    return text
+        raise BadValue(f"{value!r} is not an e-mail address", path)
+    return Address(text)
 
 
-def _recipients(value: object) -> dict[str, tuple[str, ...]]:
+def _recipients(value: object, _: type) -> Recipients:
     if value is None:
-        return {}
+        return Recipients({})
     if not isinstance(value, Mapping):
-        raise _setting_error("recipients", "must be a table of department code = [addresses]")
+        raise BadValue("must be a table of department code = [addresses]")
     mapping: dict[str, tuple[str, ...]] = {}
     for code, addresses in value.items():
-        name = f"recipients.{code}"
         items = [addresses] if isinstance(addresses, str) else addresses
         if not isinstance(items, (list, tuple)) or not items:
-            raise _setting_error(name, "must be an address or a non-empty list of addresses")
-        mapping[str(code)] = tuple(_address(name, a) for a in items)
-    return mapping
+            raise BadValue("must be an address or a non-empty list of addresses", str(code))
+        mapping[str(code)] = tuple(_address(a, str, str(code)) for a in items)
+    return Recipients(mapping)
+
+
+converter.register_structure_hook(Address, _address)
+converter.register_structure_hook(Recipients, _recipients)
 
 
 @attrs.define(frozen=True)
 class SmtpConfig:
     """Settings of the SMTP transport. ``from_settings`` reads the ``[email]`` table."""
 
-    host: str
+    host: Required
     #: the From address (and envelope sender)
-    sender: str
+    sender: Address
     #: 25, or 587 with ``starttls``, or 465 with ``ssl`` when not given
-    port: int = 25
+    port: Port = _PORT_25
     username: str = ""
-    password: str = attrs.field(default="", repr=False)
+    password: Secret = attrs.field(default=Secret(""), repr=False)
     #: upgrade the connection with STARTTLS (refuses to go on without it)
     starttls: bool = False
     #: implicit TLS from the first byte (SMTPS, usually port 465)
     ssl: bool = False
     #: seconds for connecting and for each reply
-    timeout: float = 30.0
+    timeout: Seconds = _THIRTY_SECONDS
     #: check the server's certificate and host name (with STARTTLS or ssl)
     tls_verify: bool = True
     #: a CA bundle for a private CA (with STARTTLS or ssl)
     tls_ca_file: str | None = None
     #: department code -> addresses
-    recipients: Mapping[str, tuple[str, ...]] = attrs.Factory(dict)
+    recipients: Recipients = attrs.Factory(lambda: Recipients({}))
+    #: connections a batch is sent over at once (1: one message after the other, in order)
+    pool_size: int = 1
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, object] | None = None,
                       environ: Mapping[str, str] | None = None) -> SmtpConfig:
-        """Read a plain mapping (the ``[email]`` table); raise ``ValueError`` naming the setting."""
+        """Read a plain mapping (the ``[email]`` table, environment variables for what it leaves
+        out); raise :class:`~complaintkit.ports.settings.SettingsError` (a ``ValueError``)
+        naming the setting and the wrong value."""
         raw = dict(settings or {})
-        env = os.environ if environ is None else environ
-        for name, suffix in _ENV.items():
-            if raw.get(name) in (None, ""):
-                value = env.get(f"COMPLAINTKIT_SMTP_{suffix}")
-                if value:
-                    raw[name] = value
-        known = {f.name for f in attrs.fields(cls)} | {"transport"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise _setting_error(unknown[0], f"unknown setting (known: {', '.join(sorted(known))})")
-        host = str(raw.get("host") or "").strip()
-        if not host:
-            raise _setting_error("host", "missing (set it or COMPLAINTKIT_SMTP_HOST)")
-        if not raw.get("sender"):
-            raise _setting_error("sender", "missing: the From address, e.g. complaints@example.cn")
-        sender = _address("sender", raw["sender"])
-        use_starttls = _flag("starttls", raw.get("starttls", False))
-        use_ssl = _flag("ssl", raw.get("ssl", False))
-        if use_starttls and use_ssl:
-            raise _setting_error("ssl", "choose one of ssl (implicit TLS) and starttls, not both")
-        if raw.get("port") in (None, ""):
-            port = 465 if use_ssl else 587 if use_starttls else 25
-        else:
-            port = _port(raw["port"])
-        username = str(raw.get("username") or "")
-        password = str(raw.get("password") or "")
-        if username and not password:
-            raise _setting_error("password", "missing while username is set "
-                                 "(set it or COMPLAINTKIT_SMTP_PASSWORD)")
-        if password and not username:
-            raise _setting_error("username", "missing while password is set "
-                                 "(set it or COMPLAINTKIT_SMTP_USER)")
-        ca_file = raw.get("tls_ca_file")
-        return cls(
-            host=host, sender=sender, port=port, username=username, password=password,
-            starttls=use_starttls, ssl=use_ssl,
-            timeout=_seconds("timeout", raw.get("timeout", 30.0)),
-            tls_verify=_flag("tls_verify", raw.get("tls_verify", True)),
-            tls_ca_file=str(ca_file) if ca_file else None,
-            recipients=_recipients(raw.get("recipients")),
-        )
-
+        port_given = raw.get("port") not in (None, "") or bool(
+            (os.environ if environ is None else environ).get(_ENV["port"]))
+        config = read_settings(cls, "email", raw, environ=os.environ if environ is None else environ,
+                               env=_ENV, ignore=("transport",))
+        if config.starttls and config.ssl:
+            raise SettingsError("email.ssl", "choose one of ssl (implicit TLS) and starttls, not both")
+        if config.username and not config.password:
+            raise SettingsError("email.password", "missing while username is set "
+                                f"(set it or {_ENV['password']})")
+        if config.password and not config.username:
+            raise SettingsError("email.username", "missing while password is set "
+                                f"(set it or {_ENV['username']})")
+        if not 1 <= config.pool_size <= MAX_POOL:
+            raise SettingsError("email.pool_size", f"{config.pool_size!r} is not from 1 to {MAX_POOL}")
+        port = config.port if port_given else Port(465 if config.ssl else 587 if config.starttls else 25)
+        return attrs.evolve(config, port=port)
 
 def message_id_for(key: str, sender: str) -> str:
     """The ``Message-ID`` of the request with idempotency ``key``: the same key, the same id."""
@@ -198,40 +166,67 @@ class _Refused(Exception):
         self.detail = detail
 
 
+@attrs.define(eq=False)
+class _Batch:
+    """One ``send_many``: the requests, their results, and why the rest is not tried."""
+
+    requests: Sequence[EmailRequest]
+    on_result: ResultCallback | None
+    results: dict[int, SendResult] = attrs.Factory(dict)
+    #: the next request to take (the pool's connections take them in order)
+    next: int = 0
+    #: a connect failed: what is not started yet is answered RETRY with this
+    connect_problem: str = ""
+
+    def take(self) -> int | None:
+        if self.next >= len(self.requests):
+            return None
+        self.next += 1
+        return self.next - 1
+
+    def report(self, index: int, result: SendResult) -> None:
+        self.results[index] = result
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:  # the batch goes on; the returned list has the result
+                log.exception("smtp on_result failed", key=result.key)
+
+
 class SmtpTransport:
-    """An :class:`~complaintkit.ports.transports.EmailTransport` over ``smtplib`` (synchronous)."""
+    """An :class:`~complaintkit.ports.transports.EmailTransport` over ``aiosmtplib``.
+
+    ``send_many`` runs one asyncio event loop for the batch (on the caller's thread) and sends
+    over up to ``pool_size`` connections at once, each taking the next request when it is free.
+    The connections are opened as they are needed and closed (QUIT) at the end of the batch.
+    """
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
-        self._smtp: smtplib.SMTP | None = None
         self._lists = {a.lower() for addresses in config.recipients.values() for a in addresses}
 
     # -- the EmailTransport protocol ----------------------------------------------------------
 
     def send_many(self, requests: Sequence[EmailRequest], *,
                   on_result: ResultCallback | None = None) -> list[SendResult]:
-        """Send a batch over one connection; one result per request, never raises for one.
+        """Send a batch; one result per request (in the order given), never raises for one.
 
         ``on_result`` is called with each message's result as soon as the server has answered
-        its DATA (or it was refused), before the next message is sent, once per request, on the
-        caller's thread. An exception from it is logged; the result is still returned.
+        its DATA (or it was refused), once per request, on the caller's thread. With
+        ``pool_size`` 1 the messages go one after the other in the order given (and are reported
+        in that order); with more, up to ``pool_size`` are on their way at once. An exception
+        from ``on_result`` is logged; the result is still returned.
         """
-        results: list[SendResult] = []
-        connect_problem = ""
-        try:
-            for request in requests:
-                result, problem = self._send_one(request, connect_problem)
-                connect_problem = connect_problem or problem
-                results.append(result)
-                if on_result is not None:
-                    try:
-                        on_result(result)
-                    except Exception:  # the batch goes on; the returned list has the result
-                        log.exception("smtp on_result failed", key=result.key)
-        finally:
-            self._quit()
-        accepted = sum(r.outcome is SendOutcome.ACCEPTED for r in results)
-        log.info("smtp batch", host=self.config.host, requests=len(requests), accepted=accepted,
+        if not requests:
+            return []
+        batch = _Batch(list(requests), on_result)
+        _run(self._send_batch(batch))
+        results = [batch.results.get(i) or SendResult(r.key, SendOutcome.RETRY,
+                                                      detail="not sent: the batch stopped")
+                   for i, r in enumerate(batch.requests)]
+        log.info("smtp batch", host=self.config.host, requests=len(results),
+                 connections=min(self.config.pool_size, len(results)),
+                 accepted=sum(r.outcome is SendOutcome.ACCEPTED for r in results),
                  retry=sum(r.outcome is SendOutcome.RETRY for r in results),
                  failed=sum(r.outcome is SendOutcome.FAILED for r in results))
         return results
@@ -241,17 +236,31 @@ class SmtpTransport:
         return []
 
     def close(self) -> None:
-        """Say QUIT if a connection is still open; the transport is not used afterwards."""
-        self._quit()
+        """Nothing stays open between batches: each batch says QUIT on its connections."""
+
+    # -- the batch ------------------------------------------------------------------------------
+
+    async def _send_batch(self, batch: _Batch) -> None:
+        lanes = min(self.config.pool_size, len(batch.requests))
+        await asyncio.gather(*(self._lane(batch) for _ in range(lanes)))
+
+    async def _lane(self, batch: _Batch) -> None:
+        """One connection of the pool: takes the next request until none is left."""
+        connection = _Connection(self)
+        try:
+            while (index := batch.take()) is not None:
+                result = await self._send_one(batch, batch.requests[index], connection)
+                batch.report(index, result)
+        finally:
+            await connection.quit()
 
     # -- one message ----------------------------------------------------------------------------
 
-    def _send_one(self, request: EmailRequest, connect_problem: str = "") -> tuple[SendResult, str]:
-        """The request's result, and a reason to give up on the rest of the batch (or "").
-
-        After a failed connect (``connect_problem``) the rest of the batch is not sent: each
-        request is still checked (an unknown department code stays FAILED), then answered RETRY.
-        """
+    async def _send_one(self, batch: _Batch, request: EmailRequest,
+                        connection: _Connection) -> SendResult:
+        """The request's result. After a failed connect (``batch.connect_problem``) nothing more
+        is sent: each request is still checked (an unknown department code stays FAILED), then
+        answered RETRY."""
         key = request.key
         codes = [t for t in request.to if "@" not in t]
         try:
@@ -260,41 +269,43 @@ class SmtpTransport:
         except _Refused as refused:
             log.warning("smtp message refused before sending", key=key, departments=codes,
                         detail=refused.detail)
-            return SendResult(key, refused.outcome, detail=refused.detail), ""
+            return SendResult(key, refused.outcome, detail=refused.detail)
         except Exception as exc:  # noqa: BLE001 - a message that cannot be built is not retried
             detail = f"cannot build the message: {type(exc).__name__}: {self._redact(str(exc))}"
             log.warning("smtp message refused before sending", key=key, departments=codes,
                         detail=detail)
-            return SendResult(key, SendOutcome.FAILED, detail=detail), ""
+            return SendResult(key, SendOutcome.FAILED, detail=detail)
 
-        if connect_problem:
-            return SendResult(key, SendOutcome.RETRY, detail=connect_problem, reached=False), ""
         for attempt in (1, 2):
+            if batch.connect_problem:
+                # the server was never reached: the outbox retries it without using an attempt
+                return SendResult(key, SendOutcome.RETRY, detail=batch.connect_problem, reached=False)
             try:
-                smtp = self._connection()
+                smtp = await connection.open()
             except Exception as exc:  # noqa: BLE001 - refused, timed out, TLS, login: retry later
                 detail = f"cannot connect to {self.config.host}:{self.config.port}: {self._describe(exc)}"
                 log.warning("smtp connect failed", host=self.config.host, port=self.config.port,
                             detail=detail)
-                return SendResult(key, SendOutcome.RETRY, detail=detail, reached=False), detail
+                batch.connect_problem = batch.connect_problem or detail
+                return SendResult(key, SendOutcome.RETRY, detail=detail, reached=False)
             try:
-                self._transmit(smtp, message, addresses)
+                await self._transmit(smtp, message, addresses)
             except _Refused as refused:
                 log.warning("smtp message refused", key=key, departments=codes,
                             outcome=refused.outcome.value, detail=refused.detail)
-                return SendResult(key, refused.outcome, detail=refused.detail), ""
+                return SendResult(key, refused.outcome, detail=refused.detail)
             except _Dropped as dropped:
-                self._abandon()
+                connection.abandon()
                 if not dropped.sent_data and attempt == 1:
                     # nothing was delivered: try once more on a fresh connection
                     log.info("smtp connection dropped; reconnecting", key=key, detail=dropped.detail)
                     continue
                 log.warning("smtp connection dropped", key=key, departments=codes,
                             maybe_delivered=dropped.sent_data, detail=dropped.detail)
-                return SendResult(key, SendOutcome.RETRY, detail=dropped.detail), ""
+                return SendResult(key, SendOutcome.RETRY, detail=dropped.detail)
             log.info("smtp message accepted", key=key, departments=codes,
                      recipients=len(addresses))
-            return SendResult(key, SendOutcome.ACCEPTED, remote_ids=(message["Message-ID"],)), ""
+            return SendResult(key, SendOutcome.ACCEPTED, remote_ids=(message["Message-ID"],))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _resolve(self, to: Iterable[str]) -> list[str]:
@@ -318,7 +329,8 @@ class SmtpTransport:
         message.set_content(request.body, charset="utf-8", cte="base64")
         return message
 
-    def _transmit(self, smtp: smtplib.SMTP, message: EmailMessage, addresses: Sequence[str]) -> None:
+    async def _transmit(self, smtp: aiosmtplib.SMTP, message: EmailMessage,
+                        addresses: Sequence[str]) -> None:
         """MAIL, RCPT for each address, DATA; raise _Refused or _Dropped unless all went well.
 
         Any 4xx for a recipient means RSET and RETRY for the whole message, so that nobody gets
@@ -326,23 +338,25 @@ class SmtpTransport:
         """
         sent_data = False
         try:
-            code, reply = smtp.mail(self.config.sender)
-            if code != 250:
-                self._reset(smtp)
+            try:
+                await smtp.mail(self.config.sender)
+            except aiosmtplib.SMTPSenderRefused as exc:
+                await self._reset(smtp)
                 # 530 STARTTLS/AUTH first, 550 sender not allowed: the server's configuration or
                 # ours, the same for every message — retried, never a lost reminder
-                raise _Refused(SendOutcome.RETRY, f"sender refused: {self._reply(code, reply)}")
+                raise _Refused(SendOutcome.RETRY,
+                               f"sender refused: {self._reply(exc.code, exc.message)}") from None
             accepted: list[str] = []
-            refused: list[tuple[str, int, bytes]] = []
+            refused: list[tuple[str, int, str]] = []
             for address in addresses:
-                code, reply = smtp.rcpt(address)
-                if code in (250, 251):
+                try:
+                    await smtp.rcpt(address)
                     accepted.append(address)
-                else:
-                    refused.append((address, code, reply))
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    refused.append((address, exc.code, exc.message))
             temporary = [r for r in refused if not 500 <= r[1] < 600]
             if temporary or not accepted:
-                self._reset(smtp)
+                await self._reset(smtp)
                 worst = temporary[0] if temporary else refused[0]
                 outcome = SendOutcome.RETRY if temporary else SendOutcome.FAILED
                 raise _Refused(outcome, f"recipient refused: {self._reply(worst[1], worst[2])}")
@@ -353,49 +367,51 @@ class SmtpTransport:
             payload = message.as_bytes()
             sent_data = True
             try:
-                code, reply = smtp.data(payload)
-            except smtplib.SMTPDataError as exc:  # the DATA command itself was refused
-                sent_data = False
-                self._reset(smtp)
-                raise _Refused(self._outcome(exc.smtp_code),
-                               f"DATA refused: {self._reply(exc.smtp_code, exc.smtp_error)}") from None
-            if code != 250:
-                raise _Refused(self._outcome(code), f"message refused: {self._reply(code, reply)}")
+                await smtp.data(payload)
+            except aiosmtplib.SMTPDataError as exc:
+                # aiosmtplib raises this for a refused DATA command and for a refused message
+                # alike; RSET leaves the connection ready for the next message in both cases
+                await self._reset(smtp)
+                raise _Refused(self._outcome(exc.code),
+                               f"message refused: {self._reply(exc.code, exc.message)}") from None
         except (_Refused, _Dropped):
             raise
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
+        except (aiosmtplib.SMTPException, OSError) as exc:
             raise _Dropped(f"connection lost: {self._describe(exc)}", sent_data=sent_data) from None
         except Exception as exc:  # noqa: BLE001 - whatever else broke, the message is retried
             raise _Dropped(f"{type(exc).__name__}: {self._redact(str(exc))}",
                            sent_data=sent_data) from None
 
+    async def _reset(self, smtp: aiosmtplib.SMTP) -> None:
+        try:
+            await smtp.rset()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise _Dropped(f"connection lost: {self._describe(exc)}", sent_data=False) from None
+
     # -- the connection -----------------------------------------------------------------------
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is not None:
-            return self._smtp
+    async def _connect(self) -> aiosmtplib.SMTP:
         config = self.config
         context = self._tls_context() if (config.ssl or config.starttls) else None
-        smtp: smtplib.SMTP
-        if config.ssl:
-            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        # STARTTLS is done below, by hand: aiosmtplib would otherwise upgrade whenever the server
+        # offers it (start_tls=None), and this transport does exactly what it is configured for
+        smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, timeout=config.timeout,
+                               use_tls=config.ssl, start_tls=False, tls_context=context)
         try:
-            smtp.ehlo()
+            await smtp.connect()
+            await smtp.ehlo()
             if config.starttls:
-                if not smtp.has_extn("starttls"):
-                    raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
-                smtp.starttls(context=context)
-                smtp.ehlo()
+                if not smtp.supports_extension("starttls"):
+                    raise aiosmtplib.SMTPNotSupported("the server does not offer STARTTLS")
+                await smtp.starttls(tls_context=context)
+                await smtp.ehlo()
             if config.username:
-                smtp.login(config.username, config.password)
+                await smtp.login(config.username, config.password)
         except BaseException:
-            self._close_socket(smtp)
+            smtp.close()
             raise
         log.info("smtp connected", host=config.host, port=config.port,
                  tls="ssl" if config.ssl else "starttls" if config.starttls else "none")
-        self._smtp = smtp
         return smtp
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -404,33 +420,6 @@ class SmtpTransport:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         return context
-
-    def _reset(self, smtp: smtplib.SMTP) -> None:
-        try:
-            smtp.rset()
-        except (smtplib.SMTPException, OSError) as exc:
-            raise _Dropped(f"connection lost: {self._describe(exc)}", sent_data=False) from None
-
-    def _quit(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is None:
-            return
-        try:
-            smtp.quit()
-        except Exception:  # noqa: BLE001 - the server went away first: nothing to say goodbye to
-            self._close_socket(smtp)
-
-    def _abandon(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is not None:
-            self._close_socket(smtp)
-
-    @staticmethod
-    def _close_socket(smtp: smtplib.SMTP) -> None:
-        try:
-            smtp.close()
-        except Exception:  # noqa: BLE001, S110 - closing a broken socket
-            pass
 
     # -- wording: details go to the database and to logs, so customer addresses are masked -------
 
@@ -443,12 +432,60 @@ class SmtpTransport:
         return f"{code} {self._redact(' '.join(text.split()))}".strip()
 
     def _describe(self, exc: BaseException) -> str:
-        if isinstance(exc, smtplib.SMTPResponseException):
-            return f"{type(exc).__name__}: {self._reply(exc.smtp_code, exc.smtp_error)}"
-        return f"{type(exc).__name__}: {self._redact(str(exc))}".rstrip(": ")
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            text = f"{type(exc).__name__}: {self._reply(exc.code, exc.message)}"
+        else:
+            text = f"{type(exc).__name__}: {self._redact(str(exc))}".rstrip(": ")
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError):  # the operating system's reason (refused, TLS, reset)
+            text += f" ({type(cause).__name__}: {self._redact(str(cause))})".replace(": )", ")")
+        return text
 
     def _show(self, address: str) -> str:
         return address if address.lower() in self._lists or address == self.config.sender else "<address>"
 
     def _redact(self, text: str) -> str:
         return _ADDRESS.sub(lambda m: self._show(m.group(0)), text)
+
+
+class _Connection:
+    """One connection of a batch's pool, opened when first needed and again after a drop."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+        self.smtp: aiosmtplib.SMTP | None = None
+
+    async def open(self) -> aiosmtplib.SMTP:
+        if self.smtp is None or not self.smtp.is_connected:
+            self.abandon()
+            self.smtp = await self.transport._connect()
+        return self.smtp
+
+    def abandon(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            try:
+                smtp.close()
+            except Exception:  # noqa: BLE001, S110 - closing a broken connection
+                pass
+
+    async def quit(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            await smtp.quit()
+        except Exception:  # noqa: BLE001 - the server went away first: nothing to say goodbye to
+            smtp.close()
+
+
+def _run(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coro`` to its end on an event loop of its own (the worker is synchronous); from
+    inside a running loop (an async caller), on a helper thread, so that loop is not blocked
+    by a nested one."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="smtp") as pool:
+        return pool.submit(asyncio.run, coro).result()
