@@ -105,6 +105,8 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "received SIGTERM" in err and "worker stopped" in err
+    # no settings given: the worker says, loudly, that nothing will be sent
+    assert "no SMS or e-mail transport is configured" in err and "warning" in err.lower()
 
 
 def test_bench_intake_ends_with_one_json_line(tmp_path: Path) -> None:
