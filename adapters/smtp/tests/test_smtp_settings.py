@@ -52,8 +52,8 @@ def test_a_password_is_never_shown() -> None:
 
 
 def test_pool_size_is_read_and_bounded() -> None:
-    assert SmtpConfig.from_settings(BASE, environ={}).pool_size == 1
-    assert SmtpConfig.from_settings({**BASE, "pool_size": "4"}, environ={}).pool_size == 4
+    assert SmtpConfig.from_settings(BASE, environ={}).pool_size == 4
+    assert SmtpConfig.from_settings({**BASE, "pool_size": "1"}, environ={}).pool_size == 1
     assert refused({**BASE, "pool_size": 0}) == "email.pool_size: 0 is not from 1 to 16"
 
 

@@ -68,7 +68,7 @@ def run_sequential(port: int, n: int) -> tuple[float, int]:
     start = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
         for request in requests:
-            payload = builder._build(request, [ADDRESS]).as_bytes()
+            payload = builder._build(request, [ADDRESS]).data
             refused = smtp.sendmail(SENDER, [ADDRESS], payload)
             accepted += not refused
     return time.perf_counter() - start, accepted
