@@ -7,6 +7,14 @@ ctx)`` that returns a :class:`~complaintkit.core.model.Decision` (one ticket) or
 to run in the same transaction). The runner loads, decides and writes it all in one transaction,
 then tells the plugins after the commit.
 
+Before anything is written — inside the transaction, once the declared tickets are loaded — the
+runner asks :func:`complaintkit.parts.permissions.rules.authorize` whether the command's actor may
+do its action on those tickets (and amount). A refusal writes nothing the command decided: the
+runner rolls it back, stores the refusal on its own (a ``permission_refused`` event on each
+ticket, a row in ``ck_refusals``), logs it once, masked, and raises
+:class:`~complaintkit.core.errors.PermissionDenied`. No command, the kit's or a part's, passes
+the runner without the check; an action no rule covers is refused.
+
 This is the only retry loop in the kit: a version conflict on any ticket, a deadlock, a
 serialization failure or a busy SQLite database re-runs the whole command on fresh data. Tickets a
 command declares are locked in id order before anything else, and a ticket always before its
@@ -24,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 from sqlalchemy.exc import DBAPIError
 
-from complaintkit.core.errors import ConcurrentChange
+from complaintkit.core.errors import ConcurrentChange, PermissionDenied
 from complaintkit.core.model import (
     Actor,
     Decision,
@@ -37,6 +45,8 @@ from complaintkit.core.model import (
 from complaintkit.engine.context import Context
 from complaintkit.engine.store import Transaction
 from complaintkit.logging import get_logger
+from complaintkit.parts.permissions.rules import Policy, Resource, authorize, policy_of
+from complaintkit.parts.permissions.store import Refusal
 
 if TYPE_CHECKING:
     from complaintkit.engine.registry import Registry
@@ -116,6 +126,10 @@ class Loaded:
             return next(iter(self._tickets.values()))
         return self._tickets[ticket_id]
 
+    def declared(self) -> tuple[Ticket, ...]:
+        """The tickets the command declared one by one (what it acts on), in id order."""
+        return tuple(self._tickets[k] for k in sorted(self._tickets))
+
     def history(self, ticket_id: str | None = None) -> list[Event]:
         return self._histories[ticket_id or self.ticket().id]
 
@@ -176,6 +190,9 @@ class Command:
     claim: Callable[[Transaction], bool] | None = None
     #: last, inside the transaction: mark that row done
     settle: Callable[[Transaction, Outcome], None] | None = None
+    #: the amount the action concerns, in fen (a refund, a refund promise): checked against the
+    #: role's authorisation
+    amount_fen: int | None = None
 
 
 SKIPPED = object()
@@ -220,18 +237,39 @@ class Runner:
     """Runs commands for one kit: the store, the rules' context, the after-commit listeners."""
 
     def __init__(self, store: Store, context: Callable[[Actor, datetime | None], Context], plugins: Plugins,
-                 registry: Registry, *, attempts: int = 5) -> None:
+                 registry: Registry, *, attempts: int = 5, policy: Policy | None = None) -> None:
         self.store = store
         self.context = context
         self.plugins = plugins
         self.registry = registry
         self.attempts = attempts
+        self._policy = policy
+
+    @property
+    def policy(self) -> Policy:
+        """Who may do what: the standard's roles and every action's permission."""
+        if self._policy is None:
+            standard = self.context(Actor.system(), None).standard
+            self._policy = policy_of(standard, getattr(self.registry, "permissions", None))
+        return self._policy
+
+    def authorize(self, command: Command, tickets: Iterable[Ticket] = ()) -> None:
+        """Raise :class:`PermissionDenied` unless the command's actor may do its action."""
+        verdict = authorize(command.actor, command.action, Resource(tuple(tickets), command.amount_fen), self.policy)
+        if not verdict.allowed:
+            raise PermissionDenied(
+                command.actor.id, command.actor.role.value, verdict.permission, action=command.action,
+                reason=verdict.reason, rule=verdict.rule, amount_fen=verdict.amount_fen, limit_fen=verdict.limit_fen,
+                ticket_ids=tuple(t.id for t in tickets))
 
     def run(self, command: Command) -> Any:
         """Run ``command`` in one transaction, re-running it on a conflict; its result."""
         for attempt in range(self.attempts):
             try:
                 written = self._once(command)
+            except PermissionDenied as refused:
+                self._record_refusal(refused, command.at)
+                raise
             except Exception as exc:
                 if not is_retryable(exc) or attempt == self.attempts - 1:
                     if is_retryable(exc) and not isinstance(exc, ConcurrentChange):
@@ -253,6 +291,7 @@ class Runner:
         if not command.needs and command.claim is None:
             # nothing to read: decide first, and a command that only creates writes with the
             # store's insert-only path (one statement on PostgreSQL)
+            self.authorize(command)
             ctx = self.context(command.actor, command.at)
             outcome = as_outcome(command.decide(EMPTY, ctx))
             if _insert_only(outcome) and command.settle is None:
@@ -266,6 +305,7 @@ class Runner:
     def execute(self, tx: Transaction, command: Command) -> Any:
         """Load, claim, decide and write ``command`` inside ``tx`` (no retry: the caller's)."""
         loaded = self._load(tx, command)
+        self.authorize(command, loaded.declared())
         if command.claim is not None and not command.claim(tx):
             return SKIPPED
         ctx = self.context(command.actor, command.at)
@@ -320,6 +360,19 @@ class Runner:
         if result is None and len(changes) == 1:
             result = changes[0][0]
         return Written(tuple(changes), result)
+
+    def _record_refusal(self, refused: PermissionDenied, at: datetime | None) -> None:
+        """Store and log a refusal, in a transaction of its own: the refused command's was rolled
+        back, and what it would have written with it."""
+        now = at or self.context(Actor.system(), None).now
+        log.warning("permission refused", actor=refused.actor, role=refused.role, action=refused.action,
+                    permission=refused.permission, rule=refused.rule, reason=refused.reason,
+                    ticket_ids=list(refused.ticket_ids), amount_fen=refused.amount_fen, limit_fen=refused.limit_fen)
+        try:
+            with self.store.transaction() as tx:
+                Refusal.of(refused, now).write(tx, now)
+        except Exception:
+            log.exception("could not store a permission refusal", action=refused.action)
 
     def after_commit(self, written: Written) -> None:
         """Tell the plugins and the parts' listeners, after the commit (a failure is logged)."""

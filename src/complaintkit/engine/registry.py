@@ -17,6 +17,7 @@ import attrs
 from complaintkit.core.errors import PluginError
 from complaintkit.core.model import Decision, Event, Ticket, Timer
 from complaintkit.engine.context import Context
+from complaintkit.parts.permissions.catalogue import ACTIONS
 
 if TYPE_CHECKING:
     from complaintkit.engine.commands import Command, Need
@@ -73,6 +74,9 @@ class Part:
     listeners: tuple[Listener, ...] = ()
     #: builds this part's namespace on the kit (``kit.parts.<name>``) from the kit
     api: Callable[[Any], object] | None = None
+    #: (action, permission) for each command action the part runs: the runner refuses an action
+    #: no rule covers, and the kit refuses at start-up a permission the standard does not know
+    permissions: tuple[tuple[str, str], ...] = ()
 
 
 class Registry:
@@ -84,6 +88,10 @@ class Registry:
         self.detectors: dict[str, Detector] = {}
         self.inbound: dict[str, InboundHandler] = {}
         self.listeners: list[Listener] = []
+        #: each part's command action → the permission it needs (the kit's own are in
+        #: complaintkit.parts.permissions.catalogue.ACTIONS)
+        self.permissions: dict[str, str] = {}
+        self.permission_owners: dict[str, str] = {}
         owners: dict[tuple[str, str], str] = {}
 
         def claim(what: str, name: str, plugin: str, part: str) -> None:
@@ -110,6 +118,13 @@ class Registry:
                 claim("inbound kind", kind, plugin, part.name)
                 self.inbound[kind] = handler
             self.listeners.extend(part.listeners)
+            for action, permission in part.permissions:
+                if action in ACTIONS:
+                    raise PluginError(plugin, "complaintkit_parts",
+                                      f"part {part.name!r} maps the action {action!r}, which is the kit's own")
+                claim("action", action, plugin, part.name)
+                self.permissions[action] = permission
+                self.permission_owners[action] = plugin
 
     def timer_kind(self, timer_name: str) -> TimerKind | None:
         """The registration that owns a timer: by its name up to the first ``:``."""

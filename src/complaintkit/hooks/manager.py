@@ -54,6 +54,9 @@ INTERNAL_PLUGINS: tuple[str, ...] = (
     "complaintkit.parts.time_limits.part",
     "complaintkit.parts.follow_up.part",
     "complaintkit.parts.reports.part",
+    "complaintkit.parts.permissions.part",
+    "complaintkit.parts.boss.part",
+    "complaintkit.parts.quality.part",
     "complaintkit.hooks.defaults",
 )
 
