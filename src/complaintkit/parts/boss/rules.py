@@ -44,7 +44,7 @@ def promised(ticket: Ticket, ctx: Context, amount_fen: int, reason: str) -> Deci
 def fen(amount: int | str | Decimal, *, field: str = "amount") -> int:
     """An amount in fen: an ``int`` is fen already; text or a ``Decimal`` is yuan with at most two
     decimals (``"50.01"`` → 5001). Floats are refused: 50.01 is not exactly representable."""
-    if isinstance(amount, bool) or isinstance(amount, float):
+    if isinstance(amount, (bool, float)):
         raise InvalidInput(field, "give fen as a whole number, or yuan as text like '50.01'")
     if isinstance(amount, int):
         value = amount
