@@ -20,7 +20,12 @@ import structlog
 from complaintkit_baseline import DATA
 from sqlalchemy import func, select
 
-from complaintkit.core.errors import ComplaintKitError, PermissionDenied, PluginError, StandardInvalid
+from complaintkit.core.errors import (
+    ComplaintKitError,
+    PermissionDenied,
+    PluginError,
+    StandardInvalid,
+)
 from complaintkit.core.model import Actor, Decision, Event, Role
 from complaintkit.engine.commands import Command, OneTicket
 from complaintkit.engine.registry import Part, Registry
@@ -99,10 +104,7 @@ CALLS: dict[str, Callable[[ComplaintKit, str, Actor], Any]] = {
     "boss:refund_promise": lambda k, t, a: k.parts.boss.refund_promise(t, a, "10.00", reason="重复扣费"),
 }
 
-H1 = ("boss:basic_info boss:subscriptions boss:monthly_bill boss:package_usage boss:marketing_activities "
-      "boss:monternet_query boss:monternet_unsubscribe boss:monternet_info_switch boss:payment_records "
-      "boss:change_package boss:group_services boss:group_service_unsubscribe boss:script_outage "
-      "boss:script_coverage boss:script_system_change").split()
+H1 = ["boss:basic_info", "boss:subscriptions", "boss:monthly_bill", "boss:package_usage", "boss:marketing_activities", "boss:monternet_query", "boss:monternet_unsubscribe", "boss:monternet_info_switch", "boss:payment_records", "boss:change_package", "boss:group_services", "boss:group_service_unsubscribe", "boss:script_outage", "boss:script_coverage", "boss:script_system_change"]
 
 #: who may do what in the baseline: F front desk, S specialist, B back office, D department, Y system
 BASELINE: dict[str, str] = {
@@ -332,17 +334,17 @@ def _roles(folder: Path, text: str) -> None:
 
 
 @pytest.mark.parametrize(("roles", "expected"), [
-    ('[[role]]\nrole = "front_desk"\nextends = "back_office"\npermissions = []\n'
+    (('[[role]]\nrole = "front_desk"\nextends = "back_office"\npermissions = []\n'
      '[[role]]\nrole = "specialist"\nextends = "front_desk"\npermissions = []\n'
-     '[[role]]\nrole = "back_office"\nextends = "specialist"\npermissions = []\n',
+     '[[role]]\nrole = "back_office"\nextends = "specialist"\npermissions = []\n'),
      "inheritance goes round in a circle"),
     ('[[role]]\nrole = "front_desk"\npermissions = ["customer.itemised_record"]\n',
      "roles.toml: $.role[0].permissions: unknown permission 'customer.itemised_record'"),
-    ('[[role]]\nrole = "front_desk"\nrefund_limit_fen = 5000\npermissions = []\n'
-     '[[role]]\nrole = "specialist"\nextends = "front_desk"\nrefund_limit_fen = 1000\npermissions = []\n',
+    (('[[role]]\nrole = "front_desk"\nrefund_limit_fen = 5000\npermissions = []\n'
+     '[[role]]\nrole = "specialist"\nextends = "front_desk"\nrefund_limit_fen = 1000\npermissions = []\n'),
      "roles.toml: $.role[1].refund_limit_fen: 'specialist' extends 'front_desk' but may refund less"),
-    ('[[role]]\nrole = "front_desk"\npermissions = []\n'
-     '[[role]]\nrole = "specialist"\nextends = "front_desk"\nscope = "own_department"\npermissions = []\n',
+    (('[[role]]\nrole = "front_desk"\npermissions = []\n'
+     '[[role]]\nrole = "specialist"\nextends = "front_desk"\nscope = "own_department"\npermissions = []\n'),
      "roles.toml: $.role[1].scope: 'specialist' extends 'front_desk' but reaches fewer tickets"),
     ('[[role]]\nrole = "specialist"\nextends = "front_desk"\npermissions = []\n',
      "roles.toml: $.role[0].extends: 'specialist' extends 'front_desk', which roles.toml does not define"),
