@@ -360,10 +360,21 @@ def test_H2_roles_are_validated_at_load(broken: Path, roles: str, expected: str)
     assert expected in str(info.value), str(info.value)
 
 
+REQUIRED = ", ".join(f'"{p}"' for p in ("ticket.accept", "ticket.follow_up", "ticket.dispatch", "ticket.handle",
+                                         "ticket.record", "ticket.reply", "ticket.return_visit", "ticket.archive"))
+
+
+def test_H2_a_standard_where_nobody_may_archive_is_refused(broken: Path) -> None:
+    _roles(broken, '[[role]]\nrole = "back_office"\npermissions = [' + REQUIRED.replace(', "ticket.archive"', "") + ']\n')
+    with pytest.raises(StandardInvalid, match="no role holds 'ticket.archive'"):
+        load_standard(broken)
+
+
 def test_H2_inheritance_gives_the_parent_permissions_and_a_declared_permission_is_known(broken: Path) -> None:
     _roles(broken, '[[permission]]\nname = "callback.request"\n'
                    '[[role]]\nrole = "front_desk"\npermissions = ["customer.basic_info"]\n'
-                   '[[role]]\nrole = "specialist"\nextends = "front_desk"\npermissions = ["callback.request"]\n')
+                   '[[role]]\nrole = "specialist"\nextends = "front_desk"\npermissions = ["callback.request"]\n'
+                   '[[role]]\nrole = "back_office"\nextends = "specialist"\npermissions = [' + REQUIRED + ']\n')
     standard = load_standard(broken)
     assert standard.role(Role.SPECIALIST).permissions == {"customer.basic_info", "callback.request"}
 

@@ -22,6 +22,10 @@ from complaintkit.parts.permissions.catalogue import PERMISSIONS, SYSTEM
 SCOPES = ("all", "own_department")
 #: a scope's breadth, for "may not be narrower than the role it extends"
 _BREADTH = {"all": 1, "own_department": 0}
+#: what the process cannot go without: some role of every standard must hold each of these (a
+#: standard where nobody may accept or archive a complaint would load and then refuse everything)
+REQUIRED = ("ticket.accept", "ticket.follow_up", "ticket.dispatch", "ticket.handle", "ticket.record",
+            "ticket.reply", "ticket.return_visit", "ticket.archive")
 #: the largest amount a standard may authorise: 1 000 000 yuan (a typo beyond that)
 MOST_FEN = 100_000_000
 
@@ -80,6 +84,12 @@ def check(roles: tuple[Any, ...], declared: tuple[Any, ...]) -> list[str]:
         if _BREADTH.get(spec.scope, 1) < _BREADTH.get(base.scope, 1):
             problems.append(f"{where}.scope: {role.value!r} extends {base.role.value!r} but reaches fewer tickets "
                             f"({spec.scope!r} < {base.scope!r}): not a superset")
+    if not problems:
+        held = set().union(*(r.permissions for r in resolve(roles))) if roles else set()
+        for name in REQUIRED:
+            if name not in held:
+                problems.append(f"roles.toml: $.role: no role holds {name!r} ({PERMISSIONS[name]}): "
+                                "the process needs someone who may")
     return problems
 
 
@@ -95,4 +105,4 @@ def resolve(roles: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(attrs.evolve(r, permissions=effective(r, frozenset({r.role}))) for r in roles)
 
 
-__all__ = ["MOST_FEN", "SCOPES", "check", "resolve"]
+__all__ = ["MOST_FEN", "REQUIRED", "SCOPES", "check", "resolve"]
