@@ -14,6 +14,8 @@ from complaintkit.parts.reports import queries as reports
 pytestmark = pytest.mark.complaintkit(boss="lenient")
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
+#: dispatching is the back office's (and the specialist's), not the front desk's (roles.toml, SPEC H2)
+BACK = Actor("bo001", Role.BACK_OFFICE, "service_centre")
 NET = Actor("net01", Role.DEPARTMENT, "network_dept")
 
 
@@ -107,7 +109,7 @@ def kpi_scenario(ck_kit: Any, ck_clock: Any) -> dict[str, Any]:
     slow = accept(ck_kit, "13800000002")
     still_open = accept(ck_kit, "13800000003")
     ck_clock.advance_to(at("2026-03-02T12:00:00+08:00"))
-    ck_kit.dispatch(slow.id, "network_dept", DESK)
+    ck_kit.dispatch(slow.id, "network_dept", BACK)
     ck_clock.advance_to(at("2026-03-02T19:00:00+08:00"))
     ck_kit.reply(fast.id, NET, result="已修复")
     ck_clock.advance_to(at("2026-03-04T10:00:00+08:00"))

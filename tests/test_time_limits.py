@@ -35,6 +35,8 @@ from complaintkit.testing import VirtualClock
 pytestmark = pytest.mark.complaintkit(boss="lenient")
 
 DESK = Actor("fd001", Role.FRONT_DESK, "service_centre")
+#: dispatching is the back office's (and the specialist's), not the front desk's (roles.toml, SPEC H2)
+BACK = Actor("bo001", Role.BACK_OFFICE, "service_centre")
 DEPT = Actor("net01", Role.DEPARTMENT, "network_dept")
 START = datetime.fromisoformat("2026-03-02T09:00:00+08:00")  # Monday
 
@@ -114,7 +116,7 @@ def test_C3_near_overdue_then_overdue_fire_once_each(ck_kit: Any, ck_clock: Any,
 
 def test_C3_met_deadline_fires_nothing(ck_kit: Any, ck_clock: Any, ck_worker: Any) -> None:
     t = accept(ck_kit)
-    ck_kit.dispatch(t.id, "network_dept", DESK)
+    ck_kit.dispatch(t.id, "network_dept", BACK)
     ck_clock.advance(hours=3)
     assert kinds(ck_kit, t.id)[("near_overdue", "dispatch")] == 0
     assert kinds(ck_kit, t.id)[("overdue", "dispatch")] == 0
@@ -180,7 +182,7 @@ def test_C4_internal_target_missed_is_recorded_without_customer_effect(ck_kit: A
                                                                        ck_worker: Any, ck_mail: Any,
                                                                        ck_sms: Any) -> None:
     t = accept(ck_kit)
-    ck_kit.dispatch(t.id, "network_dept", DESK)
+    ck_kit.dispatch(t.id, "network_dept", BACK)
     assert pending(ck_kit, t.id)["internal:reply"] == at("2026-03-02T05:00:00+08:00") + timedelta(days=1)
     ck_clock.advance_to(at("2026-03-03T05:00:00+08:00"))  # reply: 24 h, internal target 20 h
     events = [e for e in ck_kit.history(t.id) if e.kind == "internal_target_missed"]

@@ -42,6 +42,8 @@ from complaintkit.logging import get_logger
 from complaintkit.parts.delivery.store import DeliveryRecord
 from complaintkit.parts.follow_up import commands as follow_up
 from complaintkit.parts.intake import commands as intake
+from complaintkit.parts.permissions import part as permission_checks
+from complaintkit.parts.permissions.gate import PermissionGate
 from complaintkit.parts.time_limits import commands as time_limits
 from complaintkit.parts.time_limits import queries as deadlines_view
 from complaintkit.ports.boss import BossCrm
@@ -81,7 +83,9 @@ class ComplaintKit:
         self.boss: BossCrm | None = self.plugins.boss_client(settings=self.settings.get("boss", {}))
         self._ids = id_factory or _default_id
         self.registry = Registry(self.plugins.parts())
-        self.runner = Runner(self.store, self._context, self.plugins, self.registry)
+        #: who may do what (SPEC H): checked by the runner for every command
+        self.policy = permission_checks.start_up(self.standard, self.registry)
+        self.runner = Runner(self.store, self._context, self.plugins, self.registry, gate=PermissionGate(self.policy))
         #: each registered part's namespace (``kit.parts.<name>``), for parts that have one
         self.parts = types.SimpleNamespace(**{
             name: part.api(self) for name, part in self.registry.parts.items() if part.api is not None})
@@ -116,11 +120,15 @@ class ComplaintKit:
 
     def accept(self, actor: Actor, *, msisdn: str, channel: Channel | str, category: str, description: str,
                urgency: Urgency | str | None = None, markers: Iterable[Marker | str] = (),
-               name: str = "", value_tier: str | None = None, star_level: int | None = None) -> Ticket:
-        """Accept (受理) a complaint. Bad input raises :class:`InvalidInput` and stores nothing."""
+               name: str = "", value_tier: str | None = None, star_level: int | None = None,
+               recording: str = "") -> Ticket:
+        """Accept (受理) a complaint. Bad input raises :class:`InvalidInput` and stores nothing.
+
+        ``recording`` is the channel's reference to the call's recording, carried on the ticket
+        for the monthly quality inspection (SPEC I1)."""
         return self.run(intake.accept(self, actor, msisdn=msisdn, channel=channel, category=category,  # type: ignore[no-any-return]
                                       description=description, urgency=urgency, markers=markers, name=name,
-                                      value_tier=value_tier, star_level=star_level))
+                                      value_tier=value_tier, star_level=star_level, recording=recording))
 
     def dispatch(self, ticket_id: str, department: str, actor: Actor, *, reason: str = "") -> Ticket:
         return self.run(intake.dispatch(ticket_id, department, actor, reason=reason))  # type: ignore[no-any-return]
@@ -155,8 +163,10 @@ class ComplaintKit:
         return self.run(intake.reactivate(ticket_id, actor, reason))  # type: ignore[no-any-return]
 
     def command(self, ticket_id: str, actor: Actor, rule: Rule, *, attempts: int = 3) -> Ticket:
-        """Run ``rule(ticket, ctx) -> Decision`` on one ticket in one transaction (0.1 API)."""
-        return self.run(one_ticket(ticket_id, actor, getattr(rule, "__name__", "command"), rule))  # type: ignore[no-any-return]
+        """Run ``rule(ticket, ctx) -> Decision`` on one ticket in one transaction (0.1 API).
+
+        Its action is ``command:<the rule's name>``: it needs the ``ticket.command`` permission."""
+        return self.run(one_ticket(ticket_id, actor, f"command:{getattr(rule, '__name__', 'rule')}", rule))  # type: ignore[no-any-return]
 
     # -- time limits (parts/time_limits; docs/time-limits.md) ---------------------------------
 

@@ -166,4 +166,11 @@ def intake(tickets: int, rounds: int, pg_url: str) -> None:
             rows.append(["postgresql", "complaintkit accept (full path)", full_pg, f"{full_pg / raw_pg:.3f}x of raw"])
             figures.update(postgres_raw_per_s=round(raw_pg, 1), postgres_kit_per_s=round(full_pg, 1),
                            postgres_ratio=round(full_pg / raw_pg, 3), postgres_target_met=full_pg >= raw_pg / 2)
+    # every command passes one permission check (SPEC H3): its cost beside the whole path's
+    from complaintkit.bench.permissions import measure
+
+    check_us = next(iter(measure(20_000).values()))
+    rows.append(["-", "permission check (authorize), µs", round(check_us, 3),
+                 f"{check_us / (1e6 / full) * 100:.2f}% of an accept"])
+    figures.update(permission_check_us=round(check_us, 3))
     emit("intake", ["database", "path", "per second (median of rounds)", "ratio"], rows, figures)

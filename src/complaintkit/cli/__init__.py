@@ -27,6 +27,7 @@ def bench() -> None:
 def _load() -> None:
     from complaintkit.bench.deadlines import deadlines
     from complaintkit.bench.intake import intake
+    from complaintkit.bench.permissions import permissions
     from complaintkit.cli.deadline import deadline
     from complaintkit.cli.demo import demo
     from complaintkit.cli.doctor import doctor
@@ -41,6 +42,7 @@ def _load() -> None:
     cli.add_command(soak)
     bench.add_command(intake)
     bench.add_command(deadlines)
+    bench.add_command(permissions)
     try:
         from complaintkit.hooks.manager import Plugins
 

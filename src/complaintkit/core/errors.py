@@ -44,9 +44,18 @@ class RuleRefused(ComplaintKitError):
 
 
 class PermissionDenied(ComplaintKitError):
-    def __init__(self, actor: str, role: str, permission: str) -> None:
+    """The actor's role may not do this (SPEC H3): names the role, the action, the permission and,
+    for an amount, the amount and the limit (in fen). The refusal is logged and, when the command
+    concerned tickets, stored on each as a ``permission_refused`` event."""
+
+    def __init__(self, actor: str, role: str, permission: str, *, action: str = "", reason: str = "",
+                 rule: str = "role", amount_fen: int | None = None, limit_fen: int | None = None,
+                 ticket_ids: tuple[str, ...] = ()) -> None:
         self.actor, self.role, self.permission = actor, role, permission
-        super().__init__(f"{actor} ({role}) may not {permission}")
+        self.action, self.reason, self.rule = action or permission, reason, rule
+        self.amount_fen, self.limit_fen, self.ticket_ids = amount_fen, limit_fen, ticket_ids
+        what = f"{self.action} ({permission})" if permission and permission != self.action else self.action
+        super().__init__(f"{actor} ({role}) may not {what}" + (f": {reason}" if reason else ""))
 
 
 class TicketNotFound(ComplaintKitError, LookupError):

@@ -224,6 +224,8 @@ class Ticket:
     notes: tuple[str, ...] = ()
     #: ticket this one continues (remedy ticket → its complaint)
     parent_id: str = ""
+    #: the channel's reference to the call recording of the acceptance (quality inspection, I1)
+    recording: str = ""
     #: optimistic-concurrency counter, bumped by every committed change
     version: int = 0
 

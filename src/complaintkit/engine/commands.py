@@ -11,20 +11,28 @@ This is the only retry loop in the kit: a version conflict on any ticket, a dead
 serialization failure or a busy SQLite database re-runs the whole command on fresh data. Tickets a
 command declares are locked in id order before anything else, and a ticket always before its
 timers and messages — the one lock order, everywhere.
+
+Before anything is written — inside the transaction, once the declared tickets are loaded — the
+runner asks its :class:`Gate` (the permissions part's ``authorize``) whether the command's actor may
+do its action on those tickets (and amount). A refusal writes nothing the command decided: the
+runner rolls it back, stores the refusal on its own (a ``permission_refused`` event on each
+ticket, a row in ``ck_refusals``), logs it once, masked, and raises
+:class:`~complaintkit.core.errors.PermissionDenied`. No command, the kit's or a part's, passes
+the runner without the check; an action no rule covers is refused.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from sqlalchemy.exc import DBAPIError
 
-from complaintkit.core.errors import ConcurrentChange
+from complaintkit.core.errors import ConcurrentChange, PermissionDenied
 from complaintkit.core.model import Actor, Decision, Event, Ticket
 from complaintkit.engine.context import Context
 
@@ -88,15 +96,28 @@ def is_retryable(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) in _RETRY_SQLSTATES
 
 
+class Gate(Protocol):
+    """Who may run which command: the kit gives the runner the permissions part's gate, so the
+    engine enforces the rules without depending on the part that holds them."""
+
+    def check(self, command: Command, tickets: Sequence[Ticket]) -> None:
+        """Return if the command's actor may do its action on ``tickets``; else raise
+        :class:`PermissionDenied`."""
+
+    def record(self, tx: Transaction, refused: PermissionDenied, now: datetime) -> None:
+        """Store a refusal (in a transaction of its own: the command's was rolled back)."""
+
+
 class Runner:
     """Runs commands for one kit: the store, the rules' context, the after-commit listeners."""
 
     def __init__(self, store: Store, context: Callable[[Actor, datetime | None], Context], plugins: Plugins,
-                 registry: Registry, *, attempts: int = 5) -> None:
+                 registry: Registry, *, gate: Gate, attempts: int = 5) -> None:
         self.store = store
         self.context = context
         self.plugins = plugins
         self.registry = registry
+        self.gate = gate
         self.attempts = attempts
 
     def run(self, command: Command) -> Any:
@@ -104,6 +125,9 @@ class Runner:
         for attempt in range(self.attempts):
             try:
                 written = self._once(command)
+            except PermissionDenied as refused:
+                self._record_refusal(refused, command.at)
+                raise
             except Exception as exc:
                 if not is_retryable(exc) or attempt == self.attempts - 1:
                     if is_retryable(exc) and not isinstance(exc, ConcurrentChange):
@@ -125,6 +149,7 @@ class Runner:
         if not command.needs and command.claim is None:
             # nothing to read: decide first, and a command that only creates writes with the
             # store's insert-only path (one statement on PostgreSQL)
+            self.gate.check(command, ())
             ctx = self.context(command.actor, command.at)
             outcome = as_outcome(command.decide(EMPTY, ctx))
             if _insert_only(outcome) and command.settle is None:
@@ -138,6 +163,7 @@ class Runner:
     def execute(self, tx: Transaction, command: Command) -> Any:
         """Load, claim, decide and write ``command`` inside ``tx`` (no retry: the caller's)."""
         loaded = self._load(tx, command)
+        self.gate.check(command, loaded.declared())
         if command.claim is not None and not command.claim(tx):
             return SKIPPED
         ctx = self.context(command.actor, command.at)
@@ -153,6 +179,19 @@ class Runner:
         if command.settle is not None:
             command.settle(tx, outcome)
         return written
+
+    def _record_refusal(self, refused: PermissionDenied, at: datetime | None) -> None:
+        """Store and log a refusal, in a transaction of its own: the refused command's was rolled
+        back, and what it would have written with it."""
+        now = at or self.context(Actor.system(), None).now
+        log.warning("permission refused", actor=refused.actor, role=refused.role, action=refused.action,
+                    permission=refused.permission, rule=refused.rule, reason=refused.reason,
+                    ticket_ids=list(refused.ticket_ids), amount_fen=refused.amount_fen, limit_fen=refused.limit_fen)
+        try:
+            with self.store.transaction() as tx:
+                self.gate.record(tx, refused, now)
+        except Exception:
+            log.exception("could not store a permission refusal", action=refused.action)
 
     def _load(self, tx: Transaction, command: Command) -> Loaded:
         tickets: dict[str, Ticket] = {}

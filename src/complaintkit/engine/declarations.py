@@ -102,6 +102,10 @@ class Loaded:
             return next(iter(self._tickets.values()))
         return self._tickets[ticket_id]
 
+    def declared(self) -> tuple[Ticket, ...]:
+        """The tickets the command declared one by one (what it acts on), in id order."""
+        return tuple(self._tickets[k] for k in sorted(self._tickets))
+
     def history(self, ticket_id: str | None = None) -> list[Event]:
         return self._histories[ticket_id or self.ticket().id]
 
@@ -162,6 +166,9 @@ class Command:
     claim: Callable[[Transaction], bool] | None = None
     #: last, inside the transaction: mark that row done
     settle: Callable[[Transaction, Outcome], None] | None = None
+    #: the amount the action concerns, in fen (a refund, a refund promise): checked against the
+    #: role's authorisation
+    amount_fen: int | None = None
 
 
 def as_outcome(answer: Decision | Outcome | None) -> Outcome:

@@ -72,6 +72,9 @@ class Part:
     listeners: tuple[Listener, ...] = ()
     #: builds this part's namespace on the kit (``kit.parts.<name>``) from the kit
     api: Callable[[Any], object] | None = None
+    #: (action, permission) for each command action the part runs: the runner refuses an action
+    #: no rule covers, and the kit refuses at start-up a permission the standard does not know
+    permissions: tuple[tuple[str, str], ...] = ()
 
 
 class Registry:
@@ -83,6 +86,11 @@ class Registry:
         self.detectors: dict[str, Detector] = {}
         self.inbound: dict[str, InboundHandler] = {}
         self.listeners: list[Listener] = []
+        #: each part's command action → the permission it needs (the kit's own are in
+        #: complaintkit.parts.permissions.catalogue.ACTIONS; the permissions part refuses at
+        #: start-up a part that maps one of those)
+        self.permissions: dict[str, str] = {}
+        self.permission_owners: dict[str, str] = {}
         owners: dict[tuple[str, str], str] = {}
 
         def claim(what: str, name: str, plugin: str, part: str) -> None:
@@ -109,6 +117,10 @@ class Registry:
                 claim("inbound kind", kind, plugin, part.name)
                 self.inbound[kind] = handler
             self.listeners.extend(part.listeners)
+            for action, permission in part.permissions:
+                claim("action", action, plugin, part.name)
+                self.permissions[action] = permission
+                self.permission_owners[action] = plugin
 
     def timer_kind(self, timer_name: str) -> TimerKind | None:
         """The registration that owns a timer: by its name up to the first ``:``."""

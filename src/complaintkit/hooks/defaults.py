@@ -6,7 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from complaintkit.hooks.markers import hookimpl
-from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
+from complaintkit.ports.boss import (
+    Bill,
+    CallRecord,
+    CustomerProfile,
+    MarketingActivity,
+    PackageUsage,
+    Payment,
+    Subscription,
+)
 
 
 class NoBoss:
@@ -26,6 +34,33 @@ class NoBoss:
 
     def refund(self, msisdn: str, amount_fen: int, reason: str) -> str:
         raise RuntimeError("no BOSS/CRM plugin is installed: refunds are not possible")
+
+    def package_usage(self, msisdn: str, month: str) -> PackageUsage | None:
+        return None
+
+    def marketing_activities(self, msisdn: str) -> Sequence[MarketingActivity]:
+        return ()
+
+    def set_monternet_info(self, msisdn: str, enabled: bool) -> bool:
+        return False
+
+    def payment_records(self, msisdn: str) -> Sequence[Payment]:
+        return ()
+
+    def change_package(self, msisdn: str, package: str) -> str:
+        raise RuntimeError("no BOSS/CRM plugin is installed: packages cannot be changed")
+
+    def group_services(self, msisdn: str) -> Sequence[Subscription]:
+        return ()
+
+    def unsubscribe_group_service(self, msisdn: str, code: str) -> bool:
+        return False
+
+    def itemised_records(self, msisdn: str, month: str) -> Sequence[CallRecord]:
+        return ()
+
+    def scripted_answer(self, topic: str, msisdn: str) -> str | None:
+        return None
 
 
 @hookimpl(trylast=True)

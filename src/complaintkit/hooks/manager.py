@@ -55,6 +55,9 @@ INTERNAL_PLUGINS: tuple[str, ...] = (
     "complaintkit.parts.follow_up.part",
     "complaintkit.parts.reports.part",
     "complaintkit.parts.delivery.part",
+    "complaintkit.parts.permissions.part",
+    "complaintkit.parts.boss.part",
+    "complaintkit.parts.quality.part",
     "complaintkit.hooks.defaults",
 )
 

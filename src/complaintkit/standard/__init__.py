@@ -12,6 +12,7 @@ A province plugin ships a folder of TOML files and returns ``load_standard(folde
 ``roles.toml``         roles and their permissions (SPEC H)
 ``templates.toml``     message templates with ``{variables}`` (SPEC K3)
 ``calendar.toml``      optional: whole years from the State Council notice, days to correct
+``quality.toml``       optional: the monthly quality inspection's sampling and scorecard (SPEC I1)
 =====================  ==========================================================
 
 Every problem found is reported at once, each naming the file and the field
@@ -31,7 +32,10 @@ import attrs
 from complaintkit.core.calendar import CalendarYear, CalendarYearError, DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
+from complaintkit.standard import quality as quality_rules
+from complaintkit.standard import roles as role_rules
 from complaintkit.standard import values
+from complaintkit.standard.quality import Norm, QualitySpec, Sampling
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
 
@@ -85,9 +89,22 @@ class Department:
 @attrs.define(frozen=True)
 class RoleSpec:
     role: Role
+    #: what the role may do; once loaded, with everything of the role it extends
     permissions: frozenset[str]
-    #: the largest refund this role may promise, in fen (SPEC H2)
+    #: the largest refund this role may promise (or, with ``refund.execute``, make), in fen (SPEC H2)
     refund_limit_fen: int = 0
+    #: the role it extends: it holds all of that role's permissions too (SPEC H2)
+    extends: Role | None = None
+    #: ``all`` tickets, or only those of the actor's ``own_department``
+    scope: str = "all"
+
+
+@attrs.define(frozen=True)
+class PermissionSpec:
+    """A permission a vendor's part needs, declared in ``roles.toml`` besides the kit's own."""
+
+    name: str
+    description: str = ""
 
 
 @attrs.define(frozen=True)
@@ -130,6 +147,10 @@ class Standard:
     #: whole years from the State Council notice (``[year.2027]`` tables of ``calendar.toml``)
     calendar_years: tuple[CalendarYear, ...] = ()
     source: str = ""
+    #: permissions the standard declares besides the kit's own (``[[permission]]`` in roles.toml)
+    permissions: tuple[PermissionSpec, ...] = ()
+    #: the monthly quality inspection (``quality.toml``); None: the standard sets none
+    quality: QualitySpec | None = None
     #: look-up tables built on first use; not part of the value (equality, repr, evolve)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -248,10 +269,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     folder = folder if hasattr(folder, "joinpath") else Path(folder)
     problems: list[str] = []
     raw: dict[str, Any] = {}
-    for name in ("standard.toml", "templates.toml", *_FILES):
+    for name in ("standard.toml", "templates.toml", *_FILES, "quality.toml"):
         entry = folder.joinpath(name)
         if not entry.is_file():
-            if name != "calendar.toml":
+            if name not in ("calendar.toml", "quality.toml"):
                 problems.append(f"{name}: file missing")
             continue
         try:
@@ -270,6 +291,14 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
             continue
         parts[name] = values.structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
     calendar_years = _calendar_years(raw.get("calendar.toml", {}), problems)
+    declared = values.structure(raw["roles.toml"].get("permission", []), tuple[PermissionSpec, ...],
+                                "roles.toml: $.permission", problems)
+    quality = None
+    if "quality.toml" in raw:
+        table = raw["quality.toml"]
+        sampling = values.structure(table.get("sampling", {}), Sampling, "quality.toml: $.sampling", problems)
+        norms = values.structure(table.get("norm", []), tuple[Norm, ...], "quality.toml: $.norm", problems)
+        quality = QualitySpec(sampling, norms or ()) if sampling is not None else None
     settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
     templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
                                  "templates.toml: $.templates", problems)
@@ -294,11 +323,14 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         calendar_overrides=parts["calendar.toml"],
         calendar_years=calendar_years,
         source=where,
+        permissions=declared,
+        quality=quality,
     )
     problems.extend(check(standard))
     if problems:
         raise StandardInvalid(where, problems)
-    return standard
+    # each role with what it inherits, once the inheritance is known to be sound
+    return attrs.evolve(standard, roles=role_rules.resolve(standard.roles))
 
 
 #: a problem of a calendar year that names its field (``holidays[1].last: …``)
@@ -361,6 +393,9 @@ def check(standard: Standard) -> list[str]:
         for u in Urgency:
             if u not in urgencies:
                 problems.append(f"time_limits.toml: no default rule for urgency {u.value!r}")
+    problems.extend(role_rules.check(standard.roles, standard.permissions))
+    if standard.quality is not None:
+        problems.extend(quality_rules.check(standard.quality))
     s = standard.settings
     settings_problems = values.settings(s)
     problems.extend(settings_problems)

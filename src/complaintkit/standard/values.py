@@ -28,8 +28,9 @@ TOP_LEVEL: dict[str, dict[str, type]] = {
     "follow_up.toml": {"type": list},
     "time_limits.toml": {"rule": list},
     "organisation.toml": {"department": list},
-    "roles.toml": {"role": list},
+    "roles.toml": {"role": list, "permission": list},
     "calendar.toml": {"day": list, "year": dict},
+    "quality.toml": {"sampling": dict, "norm": list},
 }
 _TOML_TYPE: dict[type, str] = {str: "text", dict: "table", list: "array of tables"}
 

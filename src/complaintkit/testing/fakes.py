@@ -19,7 +19,15 @@ import attrs
 
 from complaintkit.core.masking import mask_text, msisdn_digits
 from complaintkit.core.sms_text import MAX_PARTS, sms_parts
-from complaintkit.ports.boss import Bill, CustomerProfile, Subscription
+from complaintkit.ports.boss import (
+    Bill,
+    CallRecord,
+    CustomerProfile,
+    MarketingActivity,
+    PackageUsage,
+    Payment,
+    Subscription,
+)
 from complaintkit.ports.recipients import UnresolvedRecipients, resolve_recipients
 from complaintkit.ports.transports import (
     DeliveryReceipt,
@@ -297,6 +305,10 @@ class FakeBoss(_ChecksSetUp):
     :class:`UnexpectedCall`, unless ``lenient``: then it is a non-customer.
 
     :meth:`unused` lists the customers, bills and subscriptions nothing ever asked about.
+
+    It is stateful, like the BOSS: an unsubscribe removes the subscription, a package change
+    changes ``packages``, the Monternet switch flips ``monternet_info``, and a refund is a credit
+    line on the customer's latest bill (its total goes down).
     """
 
     def __init__(self, *, lenient: bool = False) -> None:
@@ -307,6 +319,17 @@ class FakeBoss(_ChecksSetUp):
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.refunds: list[tuple[str, int, str]] = []
         self.lenient = lenient
+        self.usage: dict[tuple[str, str], PackageUsage] = {}
+        self.activities: dict[str, list[MarketingActivity]] = {}
+        self.payments: dict[str, list[Payment]] = {}
+        self.itemised: dict[tuple[str, str], list[CallRecord]] = {}
+        #: the customer's package code; a package change sets it
+        self.packages: dict[str, str] = {}
+        #: the Monternet information switch per customer (on unless switched off)
+        self.monternet_info: dict[str, bool] = {}
+        #: scripted answers by topic (``outage``, ``coverage``, ``system_change``)
+        self.scripts: dict[str, str] = {}
+        self.orders: list[tuple[str, str]] = []
 
     def add_customer(self, msisdn: str, *, name: str = "", value_tier: str = "medium", star_level: int = 0,
                      city: str = "") -> CustomerProfile:
@@ -357,12 +380,76 @@ class FakeBoss(_ChecksSetUp):
         if amount_fen <= 0:
             raise ValueError(f"refund amount must be positive, got {amount_fen} fen")
         self.refunds.append((msisdn, amount_fen, reason))
-        return f"RF{len(self.refunds):08d}"
+        reference = f"RF{len(self.refunds):08d}"
+        months = sorted(month for m, month in self.bills if m == msisdn)
+        if months:
+            # the refund is a credit on the latest bill, as the BOSS shows it
+            bill = self.bills[(msisdn, months[-1])]
+            self.bills[(msisdn, months[-1])] = attrs.evolve(
+                bill, total_fen=bill.total_fen - amount_fen, items=(*bill.items, (f"退费 {reference}", -amount_fen)))
+        return reference
+
+    def package_usage(self, msisdn: str, month: str) -> PackageUsage | None:
+        self.calls.append(("package_usage", (msisdn, month)))
+        self._known(msisdn)
+        return self.usage.get((msisdn, month))
+
+    def marketing_activities(self, msisdn: str) -> Sequence[MarketingActivity]:
+        self.calls.append(("marketing_activities", (msisdn,)))
+        self._known(msisdn)
+        return tuple(self.activities.get(msisdn, ()))
+
+    def set_monternet_info(self, msisdn: str, enabled: bool) -> bool:
+        self.calls.append(("set_monternet_info", (msisdn, enabled)))
+        self._known(msisdn)
+        before = self.monternet_info.get(msisdn, True)
+        self.monternet_info[msisdn] = enabled
+        return before != enabled
+
+    def payment_records(self, msisdn: str) -> Sequence[Payment]:
+        self.calls.append(("payment_records", (msisdn,)))
+        self._known(msisdn)
+        return tuple(self.payments.get(msisdn, ()))
+
+    def change_package(self, msisdn: str, package: str) -> str:
+        self.calls.append(("change_package", (msisdn, package)))
+        self._known(msisdn)
+        if not package:
+            raise ValueError("no package code")
+        self.packages[msisdn] = package
+        self.orders.append((msisdn, package))
+        return f"PC{len(self.orders):08d}"
+
+    def group_services(self, msisdn: str) -> Sequence[Subscription]:
+        self.calls.append(("group_services", (msisdn,)))
+        self._known(msisdn)
+        return tuple(s for s in self.subscriptions_of.get(msisdn, ()) if s.group)
+
+    def unsubscribe_group_service(self, msisdn: str, code: str) -> bool:
+        self.calls.append(("unsubscribe_group_service", (msisdn, code)))
+        self._known(msisdn)
+        subs = self.subscriptions_of.get(msisdn, [])
+        for s in subs:
+            if s.code == code and s.group:
+                subs.remove(s)
+                return True
+        return False
+
+    def itemised_records(self, msisdn: str, month: str) -> Sequence[CallRecord]:
+        self.calls.append(("itemised_records", (msisdn, month)))
+        self._known(msisdn)
+        return tuple(self.itemised.get((msisdn, month), ()))
+
+    def scripted_answer(self, topic: str, msisdn: str) -> str | None:
+        self.calls.append(("scripted_answer", (topic, msisdn)))
+        self._known(msisdn)
+        return self.scripts.get(topic)
 
     def unused(self) -> list[str]:
-        asked = {args[0] for _, args in self.calls}
+        asked = {args[1] if name == "scripted_answer" else args[0] for name, args in self.calls}
         subscriptions_asked = {args[0] for name, args in self.calls
-                               if name in ("subscriptions", "unsubscribe_monternet")}
+                               if name in ("subscriptions", "unsubscribe_monternet", "group_services",
+                                           "unsubscribe_group_service")}
         bills_asked = {args[:2] for name, args in self.calls if name == "monthly_bill"}
         problems = []
         customers = sorted(m for m in set(self.customers) | self.non_customers if m not in asked)

@@ -149,3 +149,70 @@ detector_runs = Table(
     Column("ran_at", DateTime, nullable=False),
     Column("emitted", Integer, nullable=False),
 )
+
+# -- permissions (parts/permissions) -------------------------------------------------------------
+
+refusals = Table(
+    "ck_refusals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("action", String(80), nullable=False),
+    Column("permission", String(80), nullable=False),
+    # no_rule | role | scope | amount
+    Column("rule", String(12), nullable=False),
+    Column("reason", Text, nullable=False),
+    # the tickets the refused command concerned, comma-separated ("" for none: a refused accept)
+    Column("ticket_id", String(400), nullable=False),
+    Column("amount_fen", BigInteger),
+    Column("limit_fen", BigInteger),
+    Index("ix_ck_refusals_actor", "actor", "at"),
+)
+
+# -- quality inspection (parts/quality) ----------------------------------------------------------
+
+quality_cycles = Table(
+    "ck_quality_cycles",
+    metadata,
+    # the month sampled, "2026-03": one cycle per month
+    Column("month", String(7), primary_key=True),
+    Column("seed", String(60), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("frame_size", Integer, nullable=False),
+    Column("sample_size", Integer, nullable=False),
+    Column("actor", String(60), nullable=False),
+)
+
+quality_frame = Table(
+    "ck_quality_frame",
+    metadata,
+    # the month's accepted complaints as they were when the cycle started (frozen)
+    Column("month", String(7), primary_key=True),
+    Column("ticket_id", String(40), primary_key=True),
+    Column("stratum", String(240), nullable=False),
+    Column("city", String(60), nullable=False),
+    Column("category", String(60), nullable=False),
+    Column("handler", String(60), nullable=False),
+    Column("recording", String(200), nullable=False),
+    Column("sampled", Integer, nullable=False),
+)
+
+quality_inspections = Table(
+    "ck_quality_inspections",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("month", String(7), nullable=False),
+    Column("ticket_id", String(40), nullable=False, unique=True),
+    Column("handler", String(60), nullable=False),
+    Column("inspector", String(60), nullable=False),
+    Column("at", DateTime, nullable=False),
+    # {"service_language": 90, …}: each norm's score out of 100
+    Column("scores", Text, nullable=False),
+    # the weighted score, in hundredths (8725 = 87.25)
+    Column("total", Integer, nullable=False),
+    Column("passed", Integer, nullable=False),
+    Column("notes", Text, nullable=False),
+    Index("ix_ck_quality_inspections_month", "month", "handler"),
+)

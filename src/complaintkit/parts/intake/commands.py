@@ -31,7 +31,8 @@ def customer(kit: KitServices, msisdn: str, *, name: str = "", value_tier: str |
 
 def accept(kit: KitServices, actor: Actor, *, msisdn: str, channel: Channel | str, category: str,
            description: str, urgency: Urgency | str | None = None, markers: Iterable[Marker | str] = (),
-           name: str = "", value_tier: str | None = None, star_level: int | None = None) -> Command:
+           name: str = "", value_tier: str | None = None, star_level: int | None = None,
+           recording: str = "") -> Command:
     intake = rules.Intake(
         customer=customer(kit, msisdn, name=name, value_tier=value_tier, star_level=star_level),
         channel=enum_value(Channel, channel, "channel"),
@@ -39,6 +40,7 @@ def accept(kit: KitServices, actor: Actor, *, msisdn: str, channel: Channel | st
         description=description,
         urgency=enum_value(Urgency, urgency, "urgency") if urgency is not None else None,
         markers=frozenset(enum_value(Marker, m, "markers") for m in markers),
+        recording=recording,
     )
     ticket_id = kit.new_ticket_id()
     return Command("accept", actor, (), lambda _loaded, ctx: rules.accept(ticket_id, intake, ctx))

@@ -105,6 +105,8 @@ class Intake:
     markers: frozenset[Marker] = attrs.field(default=frozenset(), validator=_markers)
     parent_id: str = attrs.field(default="", validator=inputs.validator("parent_id", inputs.line,
                                                                          limit="ticket_id"))
+    #: the channel's reference to the call recording (quality inspection, SPEC I1)
+    recording: str = attrs.field(default="", validator=inputs.validator("recording", inputs.line, limit="short"))
     max_description: int = attrs.field(default=inputs.LIMITS["prose"], validator=inputs.validator(
         "max_description", inputs.whole_number, low=1, high=inputs.LIMITS["prose"]))
 
@@ -139,6 +141,7 @@ def new_ticket(ticket_id: str, intake: Intake, ctx: Context, *, state: TicketSta
         owner=ctx.actor.id,
         handler=ctx.actor.id,
         department=ctx.actor.department,
+        recording=intake.recording,
         markers=intake.markers,
         problem_type=intake.problem_type,
         parent_id=intake.parent_id,

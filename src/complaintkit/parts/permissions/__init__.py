@@ -1,0 +1,1 @@
+"""Permissions (SPEC H1–H3): who may do what, checked for every command by the command runner."""
