@@ -94,7 +94,21 @@ class RecentTickets:
     within: timedelta
 
 
-Need = OneTicket | CustomerTickets | BatchTickets | OpenTickets | RecentTickets
+@attrs.define(frozen=True)
+class Rows:
+    """Rows of a part's own table, read inside the command's transaction after its declared
+    tickets are locked (the one lock order): ``read(tx)`` comes from the part's ``store.py``.
+
+    ``key`` names the read (``("open_surveys", msisdn)``) and tells two declarations apart. A
+    part keeps its rows consistent by changing them only together with the ticket they belong
+    to, whose version check re-runs a command that read rows another command changed.
+    """
+
+    key: tuple[Any, ...]
+    read: Callable[[Transaction], Any] = attrs.field(eq=False, hash=False, repr=False)
+
+
+Need = OneTicket | CustomerTickets | BatchTickets | OpenTickets | RecentTickets | Rows
 
 _OPEN = tuple(s for s in TicketState if s is not TicketState.ARCHIVED)
 
@@ -121,6 +135,10 @@ class Loaded:
 
     def tickets(self, need: Need) -> list[Ticket]:
         """The tickets a set-valued declaration (customer, batch, open, recent) found."""
+        return self._sets[need]  # type: ignore[no-any-return]
+
+    def rows(self, need: Rows) -> Any:
+        """What a :class:`Rows` declaration read."""
         return self._sets[need]
 
 
@@ -273,6 +291,8 @@ class Runner:
 
     def _complete(self, tx: Transaction, command: Command, outcome: Outcome, now: datetime) -> Written:
         """Write a decided outcome, run its further commands, settle the claimed row."""
+        if self.registry.vetoes:
+            self._vetoes(tx, command, outcome, now)
         written = self._write(tx, outcome, now)
         for nested in outcome.then:
             result = self.execute(tx, nested)
@@ -281,6 +301,16 @@ class Runner:
         if command.settle is not None:
             command.settle(tx, outcome)
         return written
+
+    def _vetoes(self, tx: Transaction, command: Command, outcome: Outcome, now: datetime) -> None:
+        """Let the parts that registered a :class:`~complaintkit.engine.registry.Veto` refuse an
+        action another part decided, before anything of the command is written."""
+        ctx = self.context(command.actor, now)
+        for decision in outcome.decisions:
+            for event in decision.events:
+                for veto in self.registry.vetoes.get(event.kind, ()):
+                    facts = veto.read(tx, decision.ticket.id) if veto.read is not None else None
+                    veto.check(decision, facts, ctx)
 
     def _load(self, tx: Transaction, command: Command) -> Loaded:
         tickets: dict[str, Ticket] = {}
@@ -305,6 +335,8 @@ class Runner:
             elif isinstance(need, RecentTickets):
                 now = at or self.context(command.actor, None).now
                 sets[need] = tx.find_tickets(since=now - need.within)
+            elif isinstance(need, Rows):
+                sets[need] = need.read(tx)
         return Loaded(tickets, histories, sets)
 
     def _write(self, tx: Transaction, outcome: Outcome, now: datetime, *, fresh: bool = False) -> Written:
@@ -385,6 +417,6 @@ def merge_outcomes(outcomes: Iterable[Outcome]) -> Outcome:
 
 __all__ = [
     "SKIPPED", "BatchTickets", "Command", "CustomerTickets", "Loaded", "Need", "OneTicket", "OpenTickets",
-    "Outcome", "RecentTickets", "Record", "Runner", "TicketWithHistory", "Written", "is_retryable",
+    "Outcome", "RecentTickets", "Record", "Rows", "Runner", "TicketWithHistory", "Written", "is_retryable",
     "merge_outcomes", "one_ticket", "write_decision",
 ]

@@ -12,6 +12,8 @@ A province plugin ships a folder of TOML files and returns ``load_standard(folde
 ``roles.toml``         roles and their permissions (SPEC H)
 ``templates.toml``     message templates with ``{variables}`` (SPEC K3)
 ``calendar.toml``      optional: whole years from the State Council notice, days to correct
+``return_visits.toml`` optional: the SMS survey, the phone follow-up, contact attempts (G1–G4)
+``tracking.toml``      optional: tracking long cases (F1, F2)
 =====================  ==========================================================
 
 Every problem found is reported at once, each naming the file and the field
@@ -31,7 +33,8 @@ import attrs
 from complaintkit.core.calendar import CalendarYear, CalendarYearError, DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
-from complaintkit.standard import values
+from complaintkit.standard import after_reply, values
+from complaintkit.standard.after_reply import ReturnVisitRules, TrackingRules
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
 
@@ -130,6 +133,10 @@ class Standard:
     #: whole years from the State Council notice (``[year.2027]`` tables of ``calendar.toml``)
     calendar_years: tuple[CalendarYear, ...] = ()
     source: str = ""
+    #: return visits (``return_visits.toml``; the defaults when the file is absent)
+    return_visits: ReturnVisitRules = attrs.field(factory=ReturnVisitRules)
+    #: tracking long cases (``tracking.toml``; the defaults when the file is absent)
+    tracking: TrackingRules = attrs.field(factory=TrackingRules)
     #: look-up tables built on first use; not part of the value (equality, repr, evolve)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -237,6 +244,8 @@ _FILES: dict[str, tuple[str, Any]] = {
     "roles.toml": ("role", tuple[RoleSpec, ...]),
     "calendar.toml": ("day", tuple[DayOverride, ...]),
 }
+#: files a standard may leave out
+_OPTIONAL = ("calendar.toml", "return_visits.toml", "tracking.toml")
 
 
 def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
@@ -248,10 +257,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     folder = folder if hasattr(folder, "joinpath") else Path(folder)
     problems: list[str] = []
     raw: dict[str, Any] = {}
-    for name in ("standard.toml", "templates.toml", *_FILES):
+    for name in ("standard.toml", "templates.toml", *_FILES, "return_visits.toml", "tracking.toml"):
         entry = folder.joinpath(name)
         if not entry.is_file():
-            if name != "calendar.toml":
+            if name not in _OPTIONAL:
                 problems.append(f"{name}: file missing")
             continue
         try:
@@ -270,6 +279,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
             continue
         parts[name] = values.structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
     calendar_years = _calendar_years(raw.get("calendar.toml", {}), problems)
+    visits = (values.structure(raw["return_visits.toml"], ReturnVisitRules, "return_visits.toml: $", problems)
+              if "return_visits.toml" in raw else None)
+    tracking = (values.structure(raw["tracking.toml"].get("tracking", {}), TrackingRules,
+                                 "tracking.toml: $.tracking", problems) if "tracking.toml" in raw else None)
     settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
     templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
                                  "templates.toml: $.templates", problems)
@@ -294,8 +307,12 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         calendar_overrides=parts["calendar.toml"],
         calendar_years=calendar_years,
         source=where,
+        **({"return_visits": visits} if visits is not None else {}),
+        **({"tracking": tracking} if tracking is not None else {}),
     )
     problems.extend(check(standard))
+    problems.extend(after_reply.problems(visits, tracking))
+    problems.extend(values.named_templates(standard, after_reply.templates_wanted(visits, tracking)))
     if problems:
         raise StandardInvalid(where, problems)
     return standard
