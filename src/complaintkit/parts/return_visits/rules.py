@@ -317,6 +317,9 @@ def attempt(ticket: Ticket, visits: Sequence[Visit], ctx: Context, *, channel: V
     inputs.prose("note", note, limit="short")
     _visitable(ticket)
     rules = ctx.standard.return_visits.attempts
+    if visits and not any(v.is_open for v in visits) and visits[-1].outcome == "unreachable":
+        raise RuleRefused(ticket.id, f"visit {visits[-1].id} was already tried {len(visits[-1].attempts)} times "
+                          "and closed as unreachable (G4)")
     visit = _open_manual(ticket, visits, channel, ctx)
     local = ctx.now.astimezone(ctx.calendar.tz)
     if len(visit.attempts) >= rules.count:
