@@ -80,7 +80,9 @@ def _next(tracking: Tracking, ctx: Context) -> list[Timer]:
     rounds = ctx.standard.tracking.rounds
     if tracking.first_reply_at is None or tracking.final_replied_at is not None or tracking.rounds >= rounds:
         return []
-    return [Timer(tracking.ticket_id, TIMER, round_at(tracking, tracking.rounds + 1, rounds))]
+    # one name per round: the round that fires sets the next without cancelling itself
+    number = tracking.rounds + 1
+    return [Timer(tracking.ticket_id, f"{TIMER}:{number}", round_at(tracking, number, rounds))]
 
 
 def reply(ticket: Ticket, row: Tracking | None, ctx: Context, *, result: str, final: bool) -> tuple[Decision, Tracking]:
@@ -102,7 +104,7 @@ def reply(ticket: Ticket, row: Tracking | None, ctx: Context, *, result: str, fi
     timers = () if final else tuple(_next(tracking, ctx)) if row.first_reply_at is None else ()
     event = Event(ticket.id, ctx.now, ctx.actor.id, "tracking_reply",
                   data={"final": final, **({"tracking_at": timers[0].due_at.isoformat()} if timers else {})})
-    cancel = (TIMER,) if final else ()
+    cancel = tuple(f"{TIMER}:{k}" for k in range(1, ctx.standard.tracking.rounds + 1)) if final else ()
     return Decision(changed, (*decision.events, event), decision.set_timers + timers,
                     decision.cancel_timers + cancel), tracking
 
