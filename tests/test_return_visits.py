@@ -303,3 +303,18 @@ def test_G1_bad_input_names_the_field_and_stores_nothing(ck_kit: Any) -> None:
         ck_kit.parts.return_visits.record_visit(t.id, BACK, channel="sms", outcome="satisfied")
     assert ck_kit.parts.return_visits.visits(t.id) == []
     assert ck_kit.ticket(t.id).state is TicketState.REPLIED
+
+
+@pytest.mark.complaintkit(clock="2026-09-30T15:00:00+08:00")
+def test_L1_return_visit_timeliness(ck_kit: Any, ck_clock: Any) -> None:
+    """One visit within its 3 working days (due Sat 10 Oct 15:00), one after: 50 %."""
+    from complaintkit.parts.reports import queries as reports
+
+    on_time = replied(ck_kit, number="13912345671")
+    late = replied(ck_kit, number="13912345672")
+    ck_clock.advance_to(at("2026-10-10T14:00"))
+    ck_kit.parts.return_visits.record_visit(on_time.id, BACK, channel="phone", outcome="satisfied")
+    ck_clock.advance_to(at("2026-10-12T09:00"))
+    ck_kit.parts.return_visits.record_visit(late.id, BACK, channel="phone", outcome="satisfied")
+    k = reports.kpis(ck_kit, at("2026-09-30T00:00"), at("2026-10-13T00:00"))
+    assert (k.return_visits_met, k.return_visits_met_on_time, k.return_visit_timeliness) == (2, 1, 0.5)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from complaintkit.core import inputs
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Msisdn, TicketKind, mask_number
 from complaintkit.engine.commands import Command, CustomerTickets, Loaded, Outcome
 from complaintkit.engine.context import Context
 from complaintkit.logging import get_logger
-from complaintkit.core import inputs
 from complaintkit.parts.follow_up import routing, rules
 from complaintkit.parts.follow_up.store import InboundReply
 from complaintkit.parts.intake import commands as intake_commands

@@ -377,7 +377,7 @@ def next_attempt(visit: Visit, ctx: Context) -> datetime | None:
     tz = ctx.calendar.tz
     day = earliest.astimezone(tz).date()
     best: datetime | None = None
-    for offset in range(0, 15):
+    for offset in range(15):
         for period in rules.period:
             if period.name in tried:
                 continue

@@ -39,7 +39,8 @@ def read_one(tx: Transaction, ticket_id: str) -> Tracking | None:
 
 
 def _tracking(m: Any) -> Tracking:
-    return Tracking(**{k: (aware(v) if isinstance(v, datetime) else v) for k, v in dict(m).items()})
+    values: dict[str, Any] = {k: (aware(v) if isinstance(v, datetime) else v) for k, v in dict(m).items()}
+    return Tracking(**values)
 
 
 def tracking_of(ticket_id: str) -> Rows:
