@@ -318,3 +318,29 @@ def test_L1_return_visit_timeliness(ck_kit: Any, ck_clock: Any) -> None:
     ck_kit.parts.return_visits.record_visit(late.id, BACK, channel="phone", outcome="satisfied")
     k = reports.kpis(ck_kit, at("2026-09-30T00:00"), at("2026-10-13T00:00"))
     assert (k.return_visits_met, k.return_visits_met_on_time, k.return_visit_timeliness) == (2, 1, 0.5)
+
+
+def test_G4_G1_province_data_is_checked_at_load_naming_file_and_field(tmp_path: Any) -> None:
+    import shutil
+
+    from complaintkit_baseline import DATA
+
+    from complaintkit.core.errors import StandardInvalid
+    from complaintkit.standard import load_standard
+
+    folder = tmp_path / "std"
+    shutil.copytree(str(DATA), folder)
+    (folder / "return_visits.toml").write_text(
+        '[survey]\nwindow = "2wd"\ntemplate = "nope"\n[[survey.answer]]\ncode = "1"\noutcome = "happy"\n'
+        '[attempts]\ncount = 3\n[[attempts.period]]\nname = "morning"\nhours = "25:00-26:00"\n', encoding="utf-8")
+    (folder / "tracking.toml").write_text("[tracking]\nrounds = 0\n", encoding="utf-8")
+    with pytest.raises(StandardInvalid) as caught:
+        load_standard(folder)
+    text = str(caught.value)
+    for where in ("return_visits.toml: $.survey.window", "return_visits.toml: $.survey.answer[0].outcome",
+                  "return_visits.toml: $.attempts.period[0]", "return_visits.toml: $.attempts.period: 3 attempts",
+                  "return_visits.toml: $.survey.template: no template 'nope'", "tracking.toml: $.tracking.rounds"):
+        assert where in text, text
+    (folder / "return_visits.toml").unlink()
+    (folder / "tracking.toml").unlink()
+    assert load_standard(folder).return_visits.phone.limit == "1wd"  # optional: the defaults
