@@ -104,6 +104,16 @@ CALLS: dict[str, Callable[[ComplaintKit, str, Actor], Any]] = {
     "boss:refund_promise": lambda k, t, a: k.parts.boss.refund_promise(t, a, "10.00", reason="重复扣费"),
 }
 
+#: the actions of return visits and tracking (SPEC F, G), each needing the permission of the
+#: lifecycle action named beside it: run through the runner as any actor, as the timers are
+AFTER_REPLY: dict[str, str] = {
+    "send_survey": "return_visit", "record_visit": "return_visit", "contact_attempt": "return_visit",
+    "open_remedy": "return_visit", "mark_tracking": "reply", "tracking_reply": "reply",
+    "answer_survey": "sms", "survey_expired": "timer", "tracking_round": "timer",
+}
+for _action in AFTER_REPLY:
+    CALLS[_action] = lambda k, t, a, action=_action: k.run(Command(action, a, (OneTicket(t),), _noop))
+
 H1 = ["boss:basic_info", "boss:subscriptions", "boss:monthly_bill", "boss:package_usage", "boss:marketing_activities", "boss:monternet_query", "boss:monternet_unsubscribe", "boss:monternet_info_switch", "boss:payment_records", "boss:change_package", "boss:group_services", "boss:group_service_unsubscribe", "boss:script_outage", "boss:script_coverage", "boss:script_system_change"]
 
 #: who may do what in the baseline: F front desk, S specialist, B back office, D department, Y system
@@ -117,6 +127,7 @@ BASELINE: dict[str, str] = {
     "quality_cycle": "B", "quality_inspect": "B",
     "timer": "Y", "detector": "Y", "sms": "Y", "receipt": "Y",
 }
+BASELINE.update({action: BASELINE[like] for action, like in AFTER_REPLY.items()})
 
 #: a province with other scopes: the specialist sees itemised records, the front desk changes no
 #: package, unsubscribes no group service and promises at most 20 yuan (so not 10.00? it may:
@@ -165,6 +176,7 @@ PROVINCE: dict[str, str] = {
     "quality_cycle": "B", "quality_inspect": "B",
     "timer": "Y", "detector": "Y", "sms": "Y", "receipt": "Y",
 }
+PROVINCE.update({action: PROVINCE[like] for action, like in AFTER_REPLY.items()})
 
 
 def province_standard(folder: Path) -> Any:

@@ -24,6 +24,7 @@ from complaintkit.core.model import Actor, Channel, Role, TicketState
 from complaintkit.engine.worker import Worker
 from complaintkit.kit import ComplaintKit
 from complaintkit.logging import get_logger
+from complaintkit.parts.reports import queries as reports
 from complaintkit.testing.clock import VirtualClock
 
 log = get_logger(__name__)
@@ -49,6 +50,14 @@ class DemoResult:
     sms_sent: int
     messages_failed: int
     virtual_days: float
+    #: return visits done, by channel and by outcome (SPEC G1)
+    visits_by_channel: dict[str, int] = attrs.field(factory=dict)
+    visits_by_outcome: dict[str, int] = attrs.field(factory=dict)
+    #: remedy tickets opened (G3) and tracking rounds run (F1)
+    remedy_tickets: int = 0
+    tracking_rounds: int = 0
+    #: share of return-visit deadlines met on time (L1)
+    return_visit_timeliness: float | None = None
 
 
 @attrs.define
@@ -64,8 +73,13 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
         days: int = 30, seed: int = 7, progress: Callable[[int], None] | None = None) -> DemoResult:
     """Generate and run the scenario; returns the summary."""
     rng = random.Random(seed)
+    # what happens after the reply (visit channel, answers, remedy, tracking) draws from its own
+    # generator, so the complaints, their handling and their figures stay those of the seed
+    after = random.Random(seed + 1000)
     standard = kit.standard
-    leaves = [c for c, _ in standard.iter_categories() if not c.children]
+    # complaints only: installation/move and repair orders come from the field-service system
+    leaves = [c for c, path in standard.iter_categories() if not c.children and "field_service" not in
+              (*path, c.code)]
     follow_types = list(standard.follow_up_types)
     start = clock.now()
     desk = [Actor(f"fd{n:03d}", Role.FRONT_DESK, "service_centre") for n in range(1, 9)]
@@ -109,6 +123,8 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
                 t = kit.accept(actor, msisdn=number, channel=channel, category=category.code,
                                description=f"客户{name}反映{category.name}问题，要求尽快处理", name=name,
                                value_tier=tier, star_level=rng.randrange(0, 6))
+                if after.random() < 0.03:  # a long case: the handler expects 12–20 days (F1)
+                    _act(kit.parts.tracking.mark, t.id, back, expected=now + timedelta(days=after.uniform(12, 20)))
                 _plan(t.id, now, actor)
         except ComplaintKitError as exc:
             log.warning("demo intake refused", error=str(exc))
@@ -144,15 +160,65 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
         if t.state is TicketState.ACCEPTED:
             _act(kit.handle, ticket_id, back)
         _act(kit.record, ticket_id, handler, verification="已核实客户反映情况属实")
-        _act(kit.reply, ticket_id, handler, result="问题已处理，已向客户解释")
+        if kit.parts.tracking.tracking(ticket_id) is not None:
+            _act(kit.parts.tracking.reply, ticket_id, handler, result="问题处理中，已告知客户进展")
+        else:
+            _act(kit.reply, ticket_id, handler, result="问题已处理，已向客户解释")
         visit = clock.now() + timedelta(hours=rng.uniform(1, 8))
         at(visit, lambda: _visit(ticket_id))
 
+    outcomes = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "dissatisfied"}
+    codes = {a.outcome: a.code for a in standard.return_visits.survey.answer}
+
     def _visit(ticket_id: str) -> None:
-        _act(kit.return_visit, ticket_id, back)
-        _act(kit.record, ticket_id, back, contact_attempt=True,
-             satisfaction=rng.choices(["满意", "基本满意", "不满意"], weights=[70, 22, 8])[0])
-        _act(kit.archive, ticket_id, back, reason="回访完成")
+        outcome = outcomes[rng.choices(["满意", "基本满意", "不满意"], weights=[70, 22, 8])[0]]
+        channel = after.choices(["sms", "phone", "in_person"], weights=[40, 50, 10])[0]
+        if channel != "sms":
+            _record(ticket_id, channel, outcome)
+            return
+        _act(kit.parts.return_visits.send_survey, ticket_id, back)
+        _settle(worker, sms)
+        number = kit.ticket(ticket_id).customer.msisdn.digits
+        if after.random() < 0.85:  # the customer answers the survey
+            answered = clock.now() + timedelta(hours=after.uniform(0.2, 20))
+            at(answered, lambda: _reply(number, codes[outcome]))
+            at(answered + timedelta(hours=after.uniform(0.5, 6)), lambda: _after_survey(ticket_id, outcome))
+        else:  # no answer: a phone visit when the window has closed
+            window = _duration(standard.return_visits.survey.window)
+            at(clock.now() + timedelta(hours=float(window.amount) + after.uniform(1, 8)),
+               lambda: _record(ticket_id, "phone", outcome))
+
+    def _after_survey(ticket_id: str, outcome: str) -> None:
+        if outcome == "dissatisfied":  # G2: the phone visit the dissatisfied answer opened
+            _record(ticket_id, "phone", outcome)
+        else:
+            _archive(ticket_id)
+
+    def _archive(ticket_id: str) -> None:
+        # a tracked complaint waits for its final reply (F2): the demo's long cases stay open
+        if kit.parts.tracking.tracking(ticket_id) is None:
+            _act(kit.archive, ticket_id, back, reason="回访完成")
+
+    def _record(ticket_id: str, channel: str, outcome: str) -> None:
+        remedy = outcome == "dissatisfied"
+        try:
+            visit = kit.parts.return_visits.record_visit(
+                ticket_id, back, channel=channel, outcome=outcome,
+                **({"reason": "客户认为问题未彻底解决", "needs": "再次核查并回复"} if remedy else {}))
+        except ComplaintKitError as exc:
+            log.warning("demo action refused", error=str(exc))
+            return
+        _archive(ticket_id)
+        if visit.remedy_id:
+            planned.add(visit.remedy_id)
+            at(clock.now() + timedelta(hours=after.uniform(1, 10)), lambda: _remedy(visit.remedy_id))
+
+    def _remedy(ticket_id: str) -> None:
+        _act(kit.handle, ticket_id, back)
+        _act(kit.record, ticket_id, back, verification="已再次核查")
+        _act(kit.reply, ticket_id, back, result="已按客户需求补救")
+        _act(kit.parts.return_visits.record_visit, ticket_id, back, channel="phone", outcome="satisfied")
+        _act(kit.archive, ticket_id, back, reason="补救完成")
 
     def _act(command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         try:
@@ -177,13 +243,17 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
     _settle(worker, sms)
 
     with kit.store.read() as tx:
-        all_tickets = tx.find_tickets()
+        every = tx.find_tickets()
+        # the figures are the complaints'; remedy tickets are counted on their own line
+        all_tickets = [t for t in every if t.kind.value != "remedy"]
         inbound = tx.inbound()
         messages = tx.messages()
     for row in inbound:
         replies[row["outcome"]] += 1
     by_state = Counter(t.state.value for t in all_tickets)
     archived = [t for t in all_tickets if t.state is TicketState.ARCHIVED and t.kind.value == "normal"]
+    visits = kit.parts.return_visits.summary()
+    kpis = reports.kpis(kit, start, clock.now() + timedelta(seconds=1))
     hours = [(t.updated_at - t.created_at).total_seconds() / 3600 for t in archived]
     return DemoResult(
         tickets=len(all_tickets),
@@ -196,6 +266,11 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
         sms_sent=sum(1 for m in messages if m["channel"] == "sms" and m["state"] == "completed"),
         messages_failed=sum(1 for m in messages if m["state"] == "failed"),
         virtual_days=(clock.now() - start).total_seconds() / 86400,
+        visits_by_channel=visits.by_channel,
+        visits_by_outcome=visits.by_outcome,
+        remedy_tickets=len(every) - len(all_tickets),
+        tracking_rounds=sum(row.rounds for row in kit.parts.tracking.tracked()),
+        return_visit_timeliness=kpis.return_visit_timeliness,
     )
 
 

@@ -88,6 +88,14 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
     table.add_row("online follow-ups", str(result.follow_ups))
     for outcome, count in sorted(result.replies.items()):
         table.add_row(f"  customer replies: {outcome}", str(count))
+    for channel, count in result.visits_by_channel.items():
+        table.add_row(f"return visits by {channel}", str(count))
+    for outcome, count in result.visits_by_outcome.items():
+        table.add_row(f"  return visits: {outcome}", str(count))
+    if result.return_visit_timeliness is not None:
+        table.add_row("return-visit timeliness", f"{result.return_visit_timeliness:.1%}")
+    table.add_row("remedy tickets", str(result.remedy_tickets))
+    table.add_row("tracking rounds", str(result.tracking_rounds))
     table.add_row("SMS sent", str(result.sms_sent))
     table.add_row("e-mail reminders sent", str(len(mail.sent)))
     table.add_row("messages failed", str(result.messages_failed))

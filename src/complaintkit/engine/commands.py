@@ -50,6 +50,7 @@ from complaintkit.engine.declarations import (
     Outcome,
     RecentTickets,
     Record,
+    Rows,
     TicketWithHistory,
     as_outcome,
     merge_outcomes,
@@ -171,6 +172,8 @@ class Runner:
 
     def _complete(self, tx: Transaction, command: Command, outcome: Outcome, now: datetime) -> Written:
         """Write a decided outcome, run its further commands, settle the claimed row."""
+        if self.registry.vetoes:
+            self._vetoes(tx, command, outcome, now)
         written = self._write(tx, outcome, now)
         for nested in outcome.then:
             result = self.execute(tx, nested)
@@ -192,6 +195,16 @@ class Runner:
                 self.gate.record(tx, refused, now)
         except Exception:
             log.exception("could not store a permission refusal", action=refused.action)
+
+    def _vetoes(self, tx: Transaction, command: Command, outcome: Outcome, now: datetime) -> None:
+        """Let the parts that registered a :class:`~complaintkit.engine.registry.Veto` refuse an
+        action another part decided, before anything of the command is written."""
+        ctx = self.context(command.actor, now)
+        for decision in outcome.decisions:
+            for event in decision.events:
+                for veto in self.registry.vetoes.get(event.kind, ()):
+                    facts = veto.read(tx, decision.ticket.id) if veto.read is not None else None
+                    veto.check(decision, facts, ctx)
 
     def _load(self, tx: Transaction, command: Command) -> Loaded:
         tickets: dict[str, Ticket] = {}
@@ -216,6 +229,8 @@ class Runner:
             elif isinstance(need, RecentTickets):
                 now = at or self.context(command.actor, None).now
                 sets[need] = tx.find_tickets(since=now - need.within)
+            elif isinstance(need, Rows):
+                sets[need] = need.read(tx)
         return Loaded(tickets, histories, sets)
 
     def _write(self, tx: Transaction, outcome: Outcome, now: datetime, *, fresh: bool = False) -> Written:
@@ -277,6 +292,6 @@ def _join(first: Written, second: Written) -> Written:
 
 __all__ = [
     "SKIPPED", "BatchTickets", "Command", "CustomerTickets", "Loaded", "Need", "OneTicket", "OpenTickets",
-    "Outcome", "RecentTickets", "Record", "Runner", "TicketWithHistory", "Written", "is_retryable",
+    "Outcome", "RecentTickets", "Record", "Rows", "Runner", "TicketWithHistory", "Written", "is_retryable",
     "merge_outcomes", "one_ticket", "write_decision",
 ]

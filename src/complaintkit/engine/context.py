@@ -12,6 +12,7 @@ from typing import Protocol
 import attrs
 
 from complaintkit.core.calendar import WorkCalendar
+from complaintkit.core.clock import Clock
 from complaintkit.core.model import Actor
 from complaintkit.engine.store import Store
 from complaintkit.ports.boss import BossCrm
@@ -40,7 +41,11 @@ class KitServices(Protocol):
 
 
 class KitReads(Protocol):
-    """What a part's read side needs of the kit: its store (``ComplaintKit`` is one)."""
+    """What a part's read side needs of the kit: its store and its clock (``ComplaintKit`` is
+    one)."""
 
     @property
     def store(self) -> Store: ...
+
+    @property
+    def clock(self) -> Clock: ...

@@ -79,7 +79,21 @@ class RecentTickets:
     within: timedelta
 
 
-Need = OneTicket | CustomerTickets | BatchTickets | OpenTickets | RecentTickets
+@attrs.define(frozen=True)
+class Rows:
+    """Rows of a part's own table, read inside the command's transaction after its declared
+    tickets are locked (the one lock order): ``read(tx)`` comes from the part's ``store.py``.
+
+    ``key`` names the read (``("open_surveys", msisdn)``) and tells two declarations apart. A
+    part keeps its rows consistent by changing them only together with the ticket they belong
+    to, whose version check re-runs a command that read rows another command changed.
+    """
+
+    key: tuple[Any, ...]
+    read: Callable[[Transaction], Any] = attrs.field(eq=False, hash=False, repr=False)
+
+
+Need = OneTicket | CustomerTickets | BatchTickets | OpenTickets | RecentTickets | Rows
 
 #: every state but archived
 OPEN_STATES = tuple(s for s in TicketState if s is not TicketState.ARCHIVED)
@@ -111,6 +125,10 @@ class Loaded:
 
     def tickets(self, need: Need) -> list[Ticket]:
         """The tickets a set-valued declaration (customer, batch, open, recent) found."""
+        return self._sets[need]  # type: ignore[no-any-return]
+
+    def rows(self, need: Rows) -> Any:
+        """What a :class:`Rows` declaration read."""
         return self._sets[need]
 
 
@@ -200,6 +218,6 @@ def merge_outcomes(outcomes: Iterable[Outcome]) -> Outcome:
 
 __all__ = [
     "EMPTY", "OPEN_STATES", "BatchTickets", "Command", "CustomerTickets", "Decide", "Loaded", "Need", "OneTicket",
-    "OpenTickets", "Outcome", "RecentTickets", "Record", "TicketWithHistory", "as_outcome", "merge_outcomes",
+    "OpenTickets", "Outcome", "RecentTickets", "Record", "Rows", "TicketWithHistory", "as_outcome", "merge_outcomes",
     "one_ticket",
 ]

@@ -17,10 +17,11 @@ import attrs
 from complaintkit.core.errors import PluginError
 from complaintkit.core.model import Decision, Event, Ticket, Timer
 from complaintkit.engine.context import Context
-from complaintkit.engine.declarations import Command, Need
+from complaintkit.engine.declarations import Command, Need, Outcome
 
-#: a timer's rule: the ticket it belongs to, the timer, the context → what changes
-TimerHandler = Callable[[Ticket, Timer, Context], Decision]
+#: a timer's rule: the ticket it belongs to, the timer, the context → what changes (a Decision;
+#: an Outcome when it changes a part's own rows or runs a further command)
+TimerHandler = Callable[[Ticket, Timer, Context], "Decision | Outcome"]
 #: called after a command committed, with the kit's plugins
 #: (:class:`complaintkit.hooks.manager.Plugins`, to call a province's hooks), the stored ticket
 #: and its new events. The plugins are not named in the type: the hooks sit above the engine.
@@ -61,6 +62,19 @@ class Detector:
 
 
 @attrs.define(frozen=True)
+class Veto:
+    """A part's say over an action another part decides (archiving a tracking ticket before its
+    final reply, say): before a decision with an event of kind ``action`` is written,
+    ``check(decision, facts, ctx)`` may raise :class:`~complaintkit.core.errors.RuleRefused`, and
+    the whole command is refused with nothing stored. ``read(tx, ticket_id)`` gives ``facts``
+    from the part's own tables (``None`` without it). The check is a pure rule like any other."""
+
+    action: str
+    check: Callable[[Decision, Any, Context], None]
+    read: Callable[[Any, str], Any] | None = None
+
+
+@attrs.define(frozen=True)
 class Part:
     """One part of the process, as the engine sees it."""
 
@@ -70,6 +84,8 @@ class Part:
     #: inbox kind (``sms``, ``receipt``) → the command that handles one inbound item
     inbound: tuple[tuple[str, InboundHandler], ...] = ()
     listeners: tuple[Listener, ...] = ()
+    #: refusals of other parts' actions (see :class:`Veto`)
+    vetoes: tuple[Veto, ...] = ()
     #: builds this part's namespace on the kit (``kit.parts.<name>``) from the kit
     api: Callable[[Any], object] | None = None
     #: (action, permission) for each command action the part runs: the runner refuses an action
@@ -91,6 +107,7 @@ class Registry:
         #: start-up a part that maps one of those)
         self.permissions: dict[str, str] = {}
         self.permission_owners: dict[str, str] = {}
+        self.vetoes: dict[str, list[Veto]] = {}
         owners: dict[tuple[str, str], str] = {}
 
         def claim(what: str, name: str, plugin: str, part: str) -> None:
@@ -121,10 +138,13 @@ class Registry:
                 claim("action", action, plugin, part.name)
                 self.permissions[action] = permission
                 self.permission_owners[action] = plugin
+            for veto in part.vetoes:
+                self.vetoes.setdefault(veto.action, []).append(veto)
 
     def timer_kind(self, timer_name: str) -> TimerKind | None:
         """The registration that owns a timer: by its name up to the first ``:``."""
         return self.timer_kinds.get(timer_name.split(":", 1)[0])
 
 
-__all__ = ["Detector", "InboundHandler", "Listener", "Part", "Registry", "TimerHandler", "TimerKind", "Window"]
+__all__ = ["Detector", "InboundHandler", "Listener", "Part", "Registry", "TimerHandler", "TimerKind", "Veto",
+           "Window"]

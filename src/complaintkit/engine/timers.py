@@ -86,7 +86,10 @@ def _decide(runner: Runner, timer: Timer, loaded: Loaded, ctx: Context) -> Outco
     if kind is None:
         raise UnknownTimerKind(f"no part registers the timer kind of {timer.name!r}")
     ticket = loaded.ticket(timer.ticket_id)
-    decision: Decision = kind.handler(ticket, timer, ctx)
+    answer = kind.handler(ticket, timer, ctx)
+    if isinstance(answer, Outcome):
+        return answer
+    decision: Decision = answer
     if decision.ticket == ticket and not decision.events and not decision.messages and not decision.set_timers:
         return Outcome(result=None)
     return Outcome(decisions=(decision,))

@@ -58,12 +58,14 @@ INTERNAL_PLUGINS: tuple[str, ...] = (
     "complaintkit.parts.permissions.part",
     "complaintkit.parts.boss.part",
     "complaintkit.parts.quality.part",
+    "complaintkit.parts.tracking.part",
+    "complaintkit.parts.return_visits.part",
     "complaintkit.hooks.defaults",
 )
 
 #: hooks that tell plugins what happened: a failure is logged, never raised
 EVENT_HOOKS = frozenset({"complaintkit_ticket_changed", "complaintkit_major_complaint",
-                         "complaintkit_sensitive_ticket"})
+                         "complaintkit_sensitive_ticket", "complaintkit_escalation"})
 
 
 @attrs.define(frozen=True)
@@ -260,6 +262,9 @@ class Plugins:
 
     def sensitive_ticket(self, ticket: Ticket, marker: str) -> None:
         self.pm.hook.complaintkit_sensitive_ticket(ticket=ticket, marker=marker)
+
+    def escalation(self, ticket: Ticket, source: str, reason: str) -> None:
+        self.pm.hook.complaintkit_escalation(ticket=ticket, source=source, reason=reason)
 
     # -- by name, for plugins' own hooks and 0.1 callers ------------------------------------
 

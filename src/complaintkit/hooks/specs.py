@@ -150,6 +150,18 @@ def complaintkit_sensitive_ticket(ticket: Ticket, marker: str) -> None:
     """
 
 
+@hookspec
+def complaintkit_escalation(ticket: Ticket, source: str, reason: str) -> None:
+    """A ticket goes to the province's escalation flow (升级处理流程).
+
+    Called once, after the transaction that decided it committed: ``source`` is ``tracking``
+    (SPEC F2: two tracking rounds without resolution) or ``remedy`` (SPEC G3: a remedy ticket
+    still dissatisfied, the company at fault or the complaint mishandled); ``reason`` says why.
+    The ticket's final result is cleared: it may be archived only once the escalation's result is
+    recorded (``kit.record(final_result=...)``). The return value is ignored.
+    """
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 

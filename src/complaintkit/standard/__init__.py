@@ -13,6 +13,8 @@ A province plugin ships a folder of TOML files and returns ``load_standard(folde
 ``templates.toml``     message templates with ``{variables}`` (SPEC K3)
 ``calendar.toml``      optional: whole years from the State Council notice, days to correct
 ``quality.toml``       optional: the monthly quality inspection's sampling and scorecard (SPEC I1)
+``return_visits.toml`` optional: the SMS survey, the phone follow-up, contact attempts (G1–G4)
+``tracking.toml``      optional: tracking long cases (F1, F2)
 =====================  ==========================================================
 
 Every problem found is reported at once, each naming the file and the field
@@ -32,9 +34,10 @@ import attrs
 from complaintkit.core.calendar import CalendarYear, CalendarYearError, DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
+from complaintkit.standard import after_reply, values
 from complaintkit.standard import quality as quality_rules
 from complaintkit.standard import roles as role_rules
-from complaintkit.standard import values
+from complaintkit.standard.after_reply import ReturnVisitRules, TrackingRules
 from complaintkit.standard.quality import Norm, QualitySpec, Sampling
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
@@ -151,6 +154,10 @@ class Standard:
     permissions: tuple[PermissionSpec, ...] = ()
     #: the monthly quality inspection (``quality.toml``); None: the standard sets none
     quality: QualitySpec | None = None
+    #: return visits (``return_visits.toml``; the defaults when the file is absent)
+    return_visits: ReturnVisitRules = attrs.field(factory=ReturnVisitRules)
+    #: tracking long cases (``tracking.toml``; the defaults when the file is absent)
+    tracking: TrackingRules = attrs.field(factory=TrackingRules)
     #: look-up tables built on first use; not part of the value (equality, repr, evolve)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -258,6 +265,8 @@ _FILES: dict[str, tuple[str, Any]] = {
     "roles.toml": ("role", tuple[RoleSpec, ...]),
     "calendar.toml": ("day", tuple[DayOverride, ...]),
 }
+#: files a standard may leave out
+_OPTIONAL = ("calendar.toml", "quality.toml", "return_visits.toml", "tracking.toml")
 
 
 def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
@@ -269,10 +278,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     folder = folder if hasattr(folder, "joinpath") else Path(folder)
     problems: list[str] = []
     raw: dict[str, Any] = {}
-    for name in ("standard.toml", "templates.toml", *_FILES, "quality.toml"):
+    for name in ("standard.toml", "templates.toml", *_FILES, "quality.toml", "return_visits.toml", "tracking.toml"):
         entry = folder.joinpath(name)
         if not entry.is_file():
-            if name not in ("calendar.toml", "quality.toml"):
+            if name not in _OPTIONAL:
                 problems.append(f"{name}: file missing")
             continue
         try:
@@ -299,6 +308,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         sampling = values.structure(table.get("sampling", {}), Sampling, "quality.toml: $.sampling", problems)
         norms = values.structure(table.get("norm", []), tuple[Norm, ...], "quality.toml: $.norm", problems)
         quality = QualitySpec(sampling, norms or ()) if sampling is not None else None
+    visits = (values.structure(raw["return_visits.toml"], ReturnVisitRules, "return_visits.toml: $", problems)
+              if "return_visits.toml" in raw else None)
+    tracking = (values.structure(raw["tracking.toml"].get("tracking", {}), TrackingRules,
+                                 "tracking.toml: $.tracking", problems) if "tracking.toml" in raw else None)
     settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
     templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
                                  "templates.toml: $.templates", problems)
@@ -325,8 +338,12 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         source=where,
         permissions=declared,
         quality=quality,
+        **({"return_visits": visits} if visits is not None else {}),
+        **({"tracking": tracking} if tracking is not None else {}),
     )
     problems.extend(check(standard))
+    problems.extend(after_reply.problems(visits, tracking))
+    problems.extend(values.named_templates(standard, after_reply.templates_wanted(visits, tracking)))
     if problems:
         raise StandardInvalid(where, problems)
     # each role with what it inherits, once the inheritance is known to be sound

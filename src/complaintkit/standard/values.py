@@ -31,6 +31,8 @@ TOP_LEVEL: dict[str, dict[str, type]] = {
     "roles.toml": {"role": list, "permission": list},
     "calendar.toml": {"day": list, "year": dict},
     "quality.toml": {"sampling": dict, "norm": list},
+    "return_visits.toml": {"survey": dict, "phone": dict, "attempts": dict},
+    "tracking.toml": {"tracking": dict},
 }
 _TOML_TYPE: dict[type, str] = {str: "text", dict: "table", list: "array of tables"}
 
@@ -248,6 +250,23 @@ def templates(standard: Any) -> list[str]:
         if not found and sample is not None:
             found = _fills(standard, name, sample)
         problems.extend(found)
+    return problems
+
+
+def named_templates(standard: Any, wanted: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+    """Templates a file names (``return_visits.toml: $.survey.template``): each is in
+    templates.toml, uses only the variables its rule gives, and fills."""
+    problems: list[str] = []
+    always = set(_settings_names(standard)) | {"window"}
+    for name, (used_by, sample) in sorted(wanted.items()):
+        if name not in standard.templates:
+            problems.append(f"{used_by}: no template {name!r} in templates.toml")
+            continue
+        found = _fields(name, standard.templates[name], always | set(sample)) or _fills(standard, name, sample)
+        problems.extend(found)
+        if not found and len(text := standard.render(name, **sample)) > standard.settings.sms_max_chars:
+            problems.append(f"templates.toml: $.templates.{name}: {len(text)} characters at the longest, "
+                            f"more than standard.toml's sms_max_chars ({standard.settings.sms_max_chars})")
     return problems
 
 

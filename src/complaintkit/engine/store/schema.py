@@ -216,3 +216,41 @@ quality_inspections = Table(
     Column("notes", Text, nullable=False),
     Index("ix_ck_quality_inspections_month", "month", "handler"),
 )
+
+# -- return visits and tracking (parts/return_visits, parts/tracking) ----------------------------
+
+return_visits = Table(
+    "ck_return_visits",
+    metadata,
+    # <ticket id>-V<n>: the ticket's n-th visit
+    Column("id", String(60), primary_key=True),
+    Column("ticket_id", String(40), nullable=False),
+    # the customer's number: an SMS answer is matched to the open surveys of its sender
+    Column("msisdn", String(11), nullable=False),
+    # sms | phone | in_person
+    Column("channel", String(12), nullable=False),
+    # open | done
+    Column("status", String(12), nullable=False),
+    # satisfied | basically_satisfied | dissatisfied | unreachable | no_answer ('' while open)
+    Column("outcome", String(20), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("done_at", DateTime),
+    # the rest of the visit (by whom, the customer's words, attempts …) as JSON
+    Column("data", Text, nullable=False),
+    Index("ix_ck_return_visits_msisdn", "msisdn", "status"),
+    Index("ix_ck_return_visits_ticket", "ticket_id"),
+)
+
+tracking = Table(
+    "ck_tracking",
+    metadata,
+    Column("ticket_id", String(40), primary_key=True),
+    Column("expected_at", DateTime, nullable=False),
+    Column("marked_at", DateTime, nullable=False),
+    Column("first_reply_at", DateTime),
+    # tracking rounds done (re-activations)
+    Column("rounds", Integer, nullable=False),
+    Column("final_replied_at", DateTime),
+    Column("escalated_at", DateTime),
+)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from complaintkit.core import inputs
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Msisdn, TicketKind, mask_number
 from complaintkit.engine.commands import Command, CustomerTickets, Loaded, Outcome
 from complaintkit.engine.context import Context, KitServices
 from complaintkit.logging import get_logger
-from complaintkit.parts.follow_up import rules
+from complaintkit.parts.follow_up import routing, rules
 from complaintkit.parts.follow_up.store import InboundReply
 from complaintkit.parts.intake import commands as intake_commands
 from complaintkit.parts.intake import rules as intake_rules
+from complaintkit.parts.return_visits import commands as visit_commands
+from complaintkit.parts.return_visits import store as visit_store
+from complaintkit.parts.return_visits.model import Visit
 from complaintkit.ports.transports import InboundSms, MalformedSms
 
 log = get_logger(__name__)
@@ -34,7 +38,9 @@ def receive_sms(sms: InboundSms, inbox_id: int | None = None) -> Command:
     """A customer's SMS to the service port, judged at the time it was received (B3, B5).
 
     The command's result is the outcome recorded: ``converted``, ``late``, ``unknown_code``,
-    ``unmatched`` or ``malformed`` (see ``kit.receive_sms``).
+    ``unmatched`` or ``malformed`` (see ``kit.receive_sms``) — or, for an answer to a return-visit
+    survey (:mod:`complaintkit.parts.follow_up.routing` says which), ``survey_answer`` or
+    ``survey_unknown``.
     """
     system = Actor.system()
     try:
@@ -54,9 +60,15 @@ def receive_sms(sms: InboundSms, inbox_id: int | None = None) -> Command:
         return Command("sms", system, (), malformed, at=clean.received_at)
 
     mine = CustomerTickets(number.digits, kind=TicketKind.ONLINE_FOLLOW_UP)
+    surveys = visit_store.open_visits(number.digits)
 
     def decide(loaded: Loaded, ctx: Context) -> Outcome:
-        reply = rules.classify_reply(loaded.tickets(mine), sms.text, ctx)
+        inputs.prose("sms.text", sms.text)
+        follow_ups = loaded.tickets(mine)
+        survey = routing.route(follow_ups, loaded.rows(surveys), sms.text, ctx)
+        if survey is not None:
+            return _to_survey(survey, number.digits, sms, ctx)
+        reply = rules.classify_reply(follow_ups, sms.text, ctx)
         ticket_id = reply.ticket.id if reply.ticket is not None else ""
         if reply.outcome == "converted":
             assert reply.ticket is not None
@@ -67,7 +79,21 @@ def receive_sms(sms: InboundSms, inbox_id: int | None = None) -> Command:
         row = InboundReply(number.digits, sms.to, sms.text, ctx.now, reply.outcome, ticket_id, answer)
         return Outcome(records=(row,), result=reply.outcome)
 
-    return Command("sms", system, (mine,), decide, at=sms.received_at)
+    return Command("sms", system, (mine, surveys), decide, at=sms.received_at)
+
+
+def _to_survey(survey: Visit, sender: str, sms: InboundSms, ctx: Context) -> Outcome:
+    """An answer to a return-visit survey: classified here, decided on the visit's ticket by a
+    further command in the same transaction (it locks that ticket and reads its visits)."""
+    found = ctx.standard.return_visits.survey.outcome_of(sms.text)
+    if found is None:
+        answer = routing.answer_unknown(sender, ctx)
+        row = InboundReply(sender, sms.to, sms.text, ctx.now, "survey_unknown", survey.ticket_id, answer)
+        return Outcome(records=(row,), result="survey_unknown")
+    outcome, words = found
+    row = InboundReply(sender, sms.to, sms.text, ctx.now, "survey_answer", survey.ticket_id)
+    return Outcome(records=(row,), then=(visit_commands.answer_survey(
+        survey.ticket_id, survey.id, outcome, words, at=ctx.now),), result="survey_answer")
 
 
 __all__ = ["open_follow_up", "receive_sms"]

@@ -119,6 +119,17 @@ ACTIONS: dict[str, str] = {
     "quality_cycle": "quality.sample",
     "quality_cycle:detector": "system.detector",
     "quality_inspect": "quality.inspect",
+    # return visits and remedy (SPEC G1–G5): whoever does return visits does these
+    "send_survey": "ticket.return_visit",
+    "record_visit": "ticket.return_visit",
+    "contact_attempt": "ticket.return_visit",
+    "open_remedy": "ticket.return_visit",
+    "answer_survey": "system.inbound",
+    "survey_expired": "system.timer",
+    # tracking long cases (SPEC F1, F2): the handler who replies marks and replies
+    "mark_tracking": "ticket.reply",
+    "tracking_reply": "ticket.reply",
+    "tracking_round": "system.timer",
     **{f"boss:{name}": permission for name, permission in BOSS_ACTIONS.items()},
 }
 

@@ -16,6 +16,10 @@ Definitions (also in ``docs/time-limits.md``):
   handling, reply, return visit, total) that were met on or before their due time; taken from the
   events' ``deadlines_met`` history, so a stage met twice (a re-activated ticket) counts twice.
   With ``department``, the deadlines of tickets whose current department is that one.
+* **return-visit timeliness** (SPEC G1, G2, L1) — the same, over the return-visit deadlines only:
+  ``return_visit`` (G1's 3 working days, G5's 48 h) and ``phone_visit`` (G2's 1 working day).
+  A visit meets its deadline when it is done (``parts/return_visits``), so a visit made in time
+  counts as timely however late the ticket is archived.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from complaintkit.core.model import Event, Ticket, TicketKind
 from complaintkit.engine.context import KitReads
 
 COMPLETION_WINDOW = timedelta(hours=48)
+#: the deadlines return visits meet (G1, G5: ``return_visit``; G2: ``phone_visit``)
+VISIT_DEADLINES = ("return_visit", "phone_visit")
 
 
 @attrs.define(frozen=True)
@@ -48,6 +54,10 @@ class Kpis:
     deadlines_met: int
     deadlines_met_on_time: int
     timeliness_rate: float | None
+    #: return-visit deadlines met in the period, and of those, on time
+    return_visits_met: int = 0
+    return_visits_met_on_time: int = 0
+    return_visit_timeliness: float | None = None
 
 
 def _accepted_at(ticket: Ticket, events: Sequence[Event]) -> datetime | None:
@@ -59,16 +69,19 @@ def _accepted_at(ticket: Ticket, events: Sequence[Event]) -> datetime | None:
 def compute(histories: Iterable[tuple[Ticket, Sequence[Event]]], start: datetime, end: datetime, *,
             department: str | None = None) -> Kpis:
     """The KPIs from tickets and their events (pure; :func:`kpis` loads them)."""
-    accepted = completed = replied = met = on_time = 0
+    accepted = completed = replied = met = on_time = visits_met = visits_on_time = 0
     handling = timedelta(0)
     for ticket, events in histories:
         if department is not None and ticket.department != department:
             continue
         for e in events:
             if start <= e.at < end:
-                for outcome in e.data.get("deadlines_met", {}).values():
+                for name, outcome in e.data.get("deadlines_met", {}).items():
                     met += 1
                     on_time += not outcome.get("late", False)
+                    if name in VISIT_DEADLINES:
+                        visits_met += 1
+                        visits_on_time += not outcome.get("late", False)
         at = _accepted_at(ticket, events)
         if at is None or not start <= at < end:
             continue
@@ -89,6 +102,9 @@ def compute(histories: Iterable[tuple[Ticket, Sequence[Event]]], start: datetime
         deadlines_met=met,
         deadlines_met_on_time=on_time,
         timeliness_rate=on_time / met if met else None,
+        return_visits_met=visits_met,
+        return_visits_met_on_time=visits_on_time,
+        return_visit_timeliness=visits_on_time / visits_met if visits_met else None,
     )
 
 

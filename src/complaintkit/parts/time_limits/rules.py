@@ -56,6 +56,8 @@ MET_BY = {
     "dispatch": ("dispatch",),
     "reply": ("reply", "handling"),
     "archive": ("return_visit", "total", "reply", "handling", "dispatch"),
+    # a return visit done (parts/return_visits): G1's limit, and G2's phone visit
+    "visit": ("return_visit", "phone_visit"),
 }
 
 

@@ -1,0 +1,48 @@
+"""The return visits' read side: a ticket's visits, the attempts due, the summary for reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import attrs
+
+from complaintkit.engine.context import KitReads
+from complaintkit.parts.return_visits.model import Visit
+from complaintkit.parts.return_visits.store import all_visits, ticket_visits
+
+
+def visits(kit: KitReads, ticket_id: str) -> list[Visit]:
+    with kit.store.read() as tx:
+        return list(ticket_visits(ticket_id).read(tx))
+
+
+def due_attempts(kit: KitReads, now: datetime | None = None) -> list[Visit]:
+    """Open manual visits whose scheduled next attempt has come, earliest first (the visitors'
+    queue, G4)."""
+    moment = now or kit.clock.now()
+    with kit.store.read() as tx:
+        found = [v for v in all_visits(tx) if v.is_open and v.next_attempt_at is not None
+                 and v.next_attempt_at <= moment]
+    return sorted(found, key=lambda v: v.next_attempt_at)  # type: ignore[arg-type, return-value]
+
+
+@attrs.define(frozen=True)
+class VisitSummary:
+    """Return visits by channel and outcome (done visits; ``open`` counts those not done)."""
+
+    by_channel: dict[str, int]
+    by_outcome: dict[str, int]
+    open: int
+
+
+def summary(kit: KitReads, *, since: datetime | None = None, until: datetime | None = None) -> VisitSummary:
+    with kit.store.read() as tx:
+        found = all_visits(tx, since=since, until=until)
+    done = [v for v in found if not v.is_open]
+    return VisitSummary(dict(sorted(Counter(v.channel.value for v in done).items())),
+                        dict(sorted(Counter(v.outcome for v in done).items())),
+                        sum(1 for v in found if v.is_open))
+
+
+__all__ = ["VisitSummary", "due_attempts", "summary", "visits"]
