@@ -54,6 +54,8 @@ INTERNAL_PLUGINS: tuple[str, ...] = (
     "complaintkit.parts.time_limits.part",
     "complaintkit.parts.follow_up.part",
     "complaintkit.parts.reports.part",
+    "complaintkit.parts.dispatch.part",
+    "complaintkit.parts.special.part",
     "complaintkit.hooks.defaults",
 )
 

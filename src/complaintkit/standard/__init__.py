@@ -12,7 +12,12 @@ A province plugin ships a folder of TOML files and returns ``load_standard(folde
 ``roles.toml``         roles and their permissions (SPEC H)
 ``templates.toml``     message templates with ``{variables}`` (SPEC K3)
 ``calendar.toml``      optional: whole years from the State Council notice, days to correct
+``dispatch.toml``      optional: skill groups, the dispatch standard, the transfer graph,
+                       handlers and batch thresholds (:mod:`complaintkit.standard.dispatch`)
 =====================  ==========================================================
+
+A province may state only how it differs from another standard: ``extends`` in
+``standard.toml`` (:mod:`complaintkit.standard.layers`).
 
 Every problem found is reported at once, each naming the file and the field
 (``time_limits.toml: $.rule[2].limits.total: '48x': unknown unit 'x' …``).
@@ -31,7 +36,9 @@ import attrs
 from complaintkit.core.calendar import CalendarYear, CalendarYearError, DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
-from complaintkit.standard import values
+from complaintkit.standard import dispatch as dispatch_data
+from complaintkit.standard import layers, values
+from complaintkit.standard.dispatch import DispatchStandard
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
 
@@ -108,6 +115,14 @@ class Settings:
     processing_mode: str = "back_office"
     sms_max_chars: int = 350
     complaint_department: str = "service_centre"
+    #: handlers of this skill level or more are "high-skill" (D6, E6: 1 … 5)
+    high_skill_level: int = 4
+    #: which level of the category tree makes two complaints "the same" for E3 (1 = the top level)
+    repeat_category_level: int = 1
+    #: a repeat complaint is handled at least at this urgency (E3: 24 h in the baseline's table)
+    repeat_urgency: str = "important"
+    #: callers that start a batch warning where dispatch.toml sets no threshold (E2)
+    batch_threshold: int = 20
 
     def window_words(self) -> str:
         """The follow-up window as a customer reads it: ``12h`` → ``12小时`` (templates: ``{window}``)."""
@@ -130,6 +145,8 @@ class Standard:
     #: whole years from the State Council notice (``[year.2027]`` tables of ``calendar.toml``)
     calendar_years: tuple[CalendarYear, ...] = ()
     source: str = ""
+    #: dispatch.toml: skill groups, routes, the transfer graph, handlers, batch thresholds
+    dispatch: DispatchStandard = attrs.field(factory=DispatchStandard)
     #: look-up tables built on first use; not part of the value (equality, repr, evolve)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -238,6 +255,16 @@ _FILES: dict[str, tuple[str, Any]] = {
     "calendar.toml": ("day", tuple[DayOverride, ...]),
 }
 
+#: files that may be left out, and dispatch.toml's arrays with their types
+_OPTIONAL = ("calendar.toml", "dispatch.toml")
+_DISPATCH: dict[str, Any] = {
+    "skill_group": tuple[dispatch_data.SkillGroup, ...],
+    "route": tuple[dispatch_data.Route, ...],
+    "transfer": tuple[dispatch_data.Transfer, ...],
+    "handler": tuple[dispatch_data.Handler, ...],
+    "batch_threshold": tuple[dispatch_data.BatchThreshold, ...],
+}
+
 
 def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     """Read and validate a standard from a folder (a path or an ``importlib.resources`` entry).
@@ -247,17 +274,11 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     where = f"{plugin}:{folder}" if plugin else str(folder)
     folder = folder if hasattr(folder, "joinpath") else Path(folder)
     problems: list[str] = []
-    raw: dict[str, Any] = {}
-    for name in ("standard.toml", "templates.toml", *_FILES):
-        entry = folder.joinpath(name)
-        if not entry.is_file():
-            if name != "calendar.toml":
-                problems.append(f"{name}: file missing")
-            continue
-        try:
-            raw[name] = tomllib.loads(entry.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(f"{name}: not valid TOML: {exc}")
+    names = ("standard.toml", "templates.toml", *_FILES, "dispatch.toml")
+    raw = layers.read_layer(folder, names, problems)
+    for name in names:
+        if name not in raw and name not in _OPTIONAL and not any(p.startswith(f"{name}:") for p in problems):
+            problems.append(f"{name}: file missing")
     problems.extend(values.shape(raw))
     if problems:
         raise StandardInvalid(where, problems)
@@ -270,6 +291,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
             continue
         parts[name] = values.structure(raw[name].get(key, []), shape, f"{name}: $.{key}", problems)
     calendar_years = _calendar_years(raw.get("calendar.toml", {}), problems)
+    table = raw.get("dispatch.toml", {})
+    dispatch = DispatchStandard(**{
+        f"{key}s": values.structure(table.get(key, []), shape, f"dispatch.toml: $.{key}", problems)
+        for key, shape in _DISPATCH.items()})
     settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
     templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
                                  "templates.toml: $.templates", problems)
@@ -294,6 +319,7 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         calendar_overrides=parts["calendar.toml"],
         calendar_years=calendar_years,
         source=where,
+        dispatch=dispatch,
     )
     problems.extend(check(standard))
     if problems:
@@ -367,6 +393,10 @@ def check(standard: Standard) -> list[str]:
     if s.complaint_department not in departments:
         problems.append(f"standard.toml: $.settings.complaint_department: {s.complaint_department[:60]!r} "
                         "is not in organisation.toml")
+    problems.extend(dispatch_data.check(standard))
+    if s.repeat_urgency not in {u.value for u in Urgency}:
+        problems.append(f"standard.toml: $.settings.repeat_urgency: {s.repeat_urgency[:20]!r} is not an urgency "
+                        f"(use one of {', '.join(u.value for u in Urgency)})")
     template_problems = values.templates(standard)
     problems.extend(template_problems)
     if not settings_problems and not template_problems:
@@ -376,7 +406,7 @@ def check(standard: Standard) -> list[str]:
 
 
 #: templates sent to customers by SMS, besides each follow-up type's own
-SMS_TEMPLATES = ("follow_up_converted", "reply_unknown_code", "reply_late", "reply_unmatched")
+SMS_TEMPLATES = ("follow_up_converted", "reply_unknown_code", "reply_late", "reply_unmatched", "batch_solved")
 
 
 def _check_sms_lengths(standard: Standard) -> list[str]:

@@ -164,7 +164,8 @@ def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
         ticket_id=ticket.id,
         template="follow_up_converted",
     )
-    return Decision(changed, (event,), tuple(timers), (WINDOW_TIMER,), (message,))
+    # B3: from now on it is routed like any new complaint (D1, D2, A6)
+    return lifecycle.route_new(Decision(changed, (event,), tuple(timers), (WINDOW_TIMER,), (message,)), ctx)
 
 
 def answer_unmatched(key: str, sender: str, template: str, ctx: Context) -> OutgoingMessage:
