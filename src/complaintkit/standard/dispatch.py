@@ -120,13 +120,15 @@ class DispatchStandard:
                 return h
         return None
 
-    def high_skill_handler(self, group: str | None, min_level: int, *, key: str,
+    def high_skill_handler(self, group: str | None, min_level: int, *, key: str, role: Role | None = None,
                            exclude: Iterable[str] = ()) -> Handler | None:
-        """A high-skill handler of ``group`` (any group when None), picked by a stable hash of
-        ``key`` (the ticket id), so the same ticket always gets the same one and the load spreads."""
+        """A high-skill handler of ``group`` (any group when None) and ``role`` (any when None),
+        picked by a stable hash of ``key`` (the ticket id): the same ticket always gets the same
+        one, and the load spreads."""
         skip = set(exclude)
         found = sorted((h for h in self.handlers if h.level >= min_level and h.id not in skip
-                        and (group is None or group in h.skills)), key=lambda h: h.id)
+                        and (group is None or group in h.skills) and (role is None or h.role is role)),
+                       key=lambda h: h.id)
         if not found:
             return None
         digest = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)

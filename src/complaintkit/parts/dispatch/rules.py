@@ -64,7 +64,8 @@ def place_new(ticket: Ticket, ctx: Context, *, high_skill: bool = False, why: st
         return ticket, {}
     settings = ctx.standard.settings
     if high_skill:
-        expert = ctx.standard.dispatch.high_skill_handler(group.code, settings.high_skill_level, key=ticket.id)
+        expert = ctx.standard.dispatch.high_skill_handler(group.code, settings.high_skill_level, key=ticket.id,
+                                                          role=_mode_role(ctx))
         if expert is not None:
             return attrs.evolve(ticket, handler=expert.id), {"queue": f"{_prefix(ctx)}{group.code}",
                                                              "routed_up": expert.id, "routed_up_because": why}
@@ -75,6 +76,10 @@ def place_new(ticket: Ticket, ctx: Context, *, high_skill: bool = False, why: st
             return attrs.evolve(ticket, handler=ctx.actor.id), {"queue": f"{SEAT}{group.code}", "seat": ctx.actor.id}
     queue = f"{_prefix(ctx)}{group.code}"
     return attrs.evolve(ticket, handler=queue), {"queue": queue}
+
+
+def _mode_role(ctx: Context) -> Role:
+    return Role.SPECIALIST if ctx.standard.settings.processing_mode == "specialist" else Role.BACK_OFFICE
 
 
 def _prefix(ctx: Context) -> str:
@@ -121,7 +126,9 @@ def raise_to_high_skill(ticket: Ticket, ctx: Context, *, reason: str, to: str = 
         if expert is None or expert.level < level:
             raise InvalidInput("to", f"{to!r} is not a high-skill handler (skill level {level} or more)")
     else:
-        expert = (d.high_skill_handler(group.code if group else None, level, key=ticket.id, exclude=(ctx.actor.id,))
+        line = group.code if group else None
+        expert = (d.high_skill_handler(line, level, key=ticket.id, role=_mode_role(ctx), exclude=(ctx.actor.id,))
+                  or d.high_skill_handler(line, level, key=ticket.id, exclude=(ctx.actor.id,))
                   or d.high_skill_handler(None, level, key=ticket.id, exclude=(ctx.actor.id,)))
         if expert is None:
             raise RuleRefused(ticket.id, f"the standard has no high-skill handler (level {level}+) to raise it to")
