@@ -711,7 +711,7 @@ def _message_row(m: OutgoingMessage, now: datetime) -> dict[str, Any]:
         "key": m.key, "ticket_id": m.ticket_id, "channel": m.channel.value, "recipient": m.to,
         "sender": m.sender, "subject": m.subject, "text": m.text, "template": m.template,
         "state": MessageState.INITIAL.value, "attempts": 0, "next_attempt_at": utc(now),
-        "last_error": "", "remote_ids": "", "parts": 0, "created_at": utc(now), "delivery": "",
+        "last_error": "", "remote_ids": "", "parts": 0, "created_at": utc(now), "delivery": "", "resends": 0,
     }
 
 
