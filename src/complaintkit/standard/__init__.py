@@ -275,13 +275,14 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     folder = folder if hasattr(folder, "joinpath") else Path(folder)
     problems: list[str] = []
     names = ("standard.toml", "templates.toml", *_FILES, "dispatch.toml")
-    raw = layers.read_layer(folder, names, problems)
+    later: list[str] = []
+    raw = layers.read_layer(folder, names, problems, later=later)
     for name in names:
         if name not in raw and name not in _OPTIONAL and not any(p.startswith(f"{name}:") for p in problems):
             problems.append(f"{name}: file missing")
     problems.extend(values.shape(raw))
     if problems:
-        raise StandardInvalid(where, problems)
+        raise StandardInvalid(where, later + problems)
 
     head = raw["standard.toml"]
     parts: dict[str, Any] = {}
@@ -304,7 +305,7 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         elif len(head[field]) > 100:
             problems.append(f"standard.toml: $.{field}: more than 100 characters")
     if problems:
-        raise StandardInvalid(where, problems)
+        raise StandardInvalid(where, later + problems)
 
     standard = Standard(
         name=head["name"],
@@ -322,8 +323,8 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         dispatch=dispatch,
     )
     problems.extend(check(standard))
-    if problems:
-        raise StandardInvalid(where, problems)
+    if problems or later:
+        raise StandardInvalid(where, later + problems)
     return standard
 
 

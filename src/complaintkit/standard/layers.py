@@ -50,8 +50,12 @@ def resolve(folder: Any, extends: str) -> Any:
     return Path(extends)
 
 
-def read_layer(folder: Any, names: tuple[str, ...], problems: list[str], *, depth: int = 0) -> dict[str, Any]:
-    """The raw TOML of ``folder`` laid over what it extends (each file by name)."""
+def read_layer(folder: Any, names: tuple[str, ...], problems: list[str], *, depth: int = 0,
+               later: list[str] | None = None) -> dict[str, Any]:
+    """The raw TOML of ``folder`` laid over what it extends (each file by name).
+
+    ``problems``: what stops the loading (unreadable TOML, a base that is not there); ``later``:
+    what does not (a ``remove`` of something the base does not have), reported with the rest."""
     raw: dict[str, Any] = {}
     for name in names:
         entry = folder.joinpath(name)
@@ -79,8 +83,8 @@ def read_layer(folder: Any, names: tuple[str, ...], problems: list[str], *, dept
         problems.append(f"standard.toml: $.extends: {extends[:100]!r}: no standard there "
                         "(a package:folder that is installed, or a folder with a standard.toml)")
         return raw
-    base = read_layer(base_folder, names, problems, depth=depth + 1)
-    return merge(base, raw, problems)
+    base = read_layer(base_folder, names, problems, depth=depth + 1, later=later)
+    return merge(base, raw, problems if later is None else later)
 
 
 def merge(base: dict[str, Any], over: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -91,6 +95,16 @@ def merge(base: dict[str, Any], over: dict[str, Any], problems: list[str]) -> di
         if not isinstance(removed, list) or not all(isinstance(r, str) for r in removed):
             problems.append(f"{name}: $.remove: must be an array of codes")
             removed = []
+        # what the base had is removed first: an entry this file adds may reuse the identity
+        for i, code in enumerate(removed):
+            found = False
+            for key, value in list(target.items()):
+                if isinstance(value, list) and key in IDENTITY:
+                    kept = [e for e in value if not (isinstance(e, dict) and IDENTITY[key](e) == code)]
+                    found = found or len(kept) != len(value)
+                    target[key] = kept
+            if not found:
+                problems.append(f"{name}: $.remove[{i}]: {code[:60]!r} is not in the standard it extends")
         for key, value in data.items():
             if key == "remove":
                 continue
@@ -101,15 +115,6 @@ def merge(base: dict[str, Any], over: dict[str, Any], problems: list[str]) -> di
                 target[key] = _merge_entries(old, value, IDENTITY[key])
             else:
                 target[key] = value
-        for i, code in enumerate(removed):
-            found = False
-            for key, value in list(target.items()):
-                if isinstance(value, list) and key in IDENTITY:
-                    kept = [e for e in value if not (isinstance(e, dict) and IDENTITY[key](e) == code)]
-                    found = found or len(kept) != len(value)
-                    target[key] = kept
-            if not found:
-                problems.append(f"{name}: $.remove[{i}]: {code[:60]!r} is not in the standard it extends")
     return merged
 
 
