@@ -131,8 +131,8 @@ def test_D3_the_graph_is_checked_when_the_standard_loads(tmp_path: Path) -> None
         encoding="utf-8")
     with pytest.raises(StandardInvalid) as invalid:
         load_standard(folder)
-    assert invalid.value.problems == ["dispatch.toml: $.transfer: department 'other_province' cannot reach the "
-                                      "complaint-management department 'service_centre'"]
+    assert invalid.value.problems == [("dispatch.toml: $.transfer: department 'other_province' cannot reach the "
+                                      "complaint-management department 'service_centre'")]
 
 
 # -- D5: misdispatch and arbitration -------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_E1_marked_major_later_is_urgent_first_in_every_queue_and_the_plan_runs_
     # a department's queue too
     ck_kit.dispatch(old.id, "network_dept", BACK)
     ck_kit.dispatch(later.id, "network_dept", BACK)
-    assert [e.ticket.id for e in ck_kit.parts.dispatch.queue("network_dept")][0] == later.id
+    assert next(e.ticket.id for e in ck_kit.parts.dispatch.queue("network_dept")) == later.id
 
 
 def test_E1_major_at_acceptance_calls_the_plan_once(ck_kit: Any, hooks: Recorder) -> None:
@@ -189,7 +189,7 @@ def test_B3_a_call_to_the_fast_service_number_converts_like_a_reply(ck_kit: Any,
     assert call.prompt == ck_kit.standard.render("fast_service_prompt", ticket_id=f.id)
     t = ck_kit.ticket(f.id)
     assert t.state is TicketState.ACCEPTED and t.handler == "pool:basic_comms"
-    convert = [e for e in ck_kit.history(f.id) if e.kind == "convert"][0]
+    convert = next(e for e in ck_kit.history(f.id) if e.kind == "convert")
     assert convert.data["by"] == "call"
     ck_clock.advance(minutes=1)
     assert len(ck_sms.sent) == 1  # the voice prompt told the customer; no SMS

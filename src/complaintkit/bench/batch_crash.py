@@ -21,7 +21,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from complaintkit.bench.soak import SoakConfig, Workers, replaying_smsc, soak_standard, whole_messages
+from complaintkit.bench.soak import (
+    SoakConfig,
+    Workers,
+    replaying_smsc,
+    soak_standard,
+    whole_messages,
+)
 from complaintkit.core.model import Actor, Role
 
 DESK = Actor("fd-batch", Role.FRONT_DESK, "service_centre")

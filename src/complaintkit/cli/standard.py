@@ -47,8 +47,8 @@ def check(path: str) -> None:
         ("dispatch routes (D1, D2)", f"{len(d.routes)}, {sum(1 for r in d.routes if r.direct)} direct"),
         ("transfer graph (D3)", f"{len(d.transfers)} edges" if d.transfers else "none: every transfer allowed"),
         ("misdispatches before arbitration (D5)", str(s.misdispatch_limit)),
-        ("handlers (D6, E6)", f"{len(d.handlers)}, {sum(1 for h in d.handlers if h.level >= s.high_skill_level)} "
-                              f"of skill level {s.high_skill_level}+"),
+        ("handlers (D6, E6)", (f"{len(d.handlers)}, {sum(1 for h in d.handlers if h.level >= s.high_skill_level)} "
+                              f"of skill level {s.high_skill_level}+")),
         ("batch thresholds (E2)", f"{len(d.batch_thresholds)} (else {s.batch_threshold})"),
         ("repeat window (E3)", f"{s.repeat_window_days} days, category level {s.repeat_category_level}"),
         ("follow-up reply code / fast-service number (B3)", f"{s.follow_up_reply_code} / {s.fast_service_number}"),

@@ -413,7 +413,7 @@ def merge_outcomes(outcomes: Iterable[Outcome]) -> Outcome:
 
 
 __all__ = [
-    "SKIPPED", "BatchTickets", "Command", "CustomerTickets", "Loaded", "Need", "OneTicket", "OpenTickets", "PartRows",
-    "Outcome", "RecentTickets", "Record", "Runner", "TicketWithHistory", "Written", "is_retryable",
+    "SKIPPED", "BatchTickets", "Command", "CustomerTickets", "Loaded", "Need", "OneTicket", "OpenTickets",
+    "Outcome", "PartRows", "RecentTickets", "Record", "Runner", "TicketWithHistory", "Written", "is_retryable",
     "merge_outcomes", "one_ticket", "write_decision",
 ]

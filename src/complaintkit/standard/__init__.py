@@ -26,7 +26,6 @@ Every problem found is reported at once, each naming the file and the field
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -27,7 +27,13 @@ from typing import Any
 import attrs
 
 from complaintkit.core import inputs
-from complaintkit.core.errors import IllegalTransition, InvalidInput, PermissionDenied, RuleRefused, TransferRefused
+from complaintkit.core.errors import (
+    IllegalTransition,
+    InvalidInput,
+    PermissionDenied,
+    RuleRefused,
+    TransferRefused,
+)
 from complaintkit.core.model import (
     Decision,
     Event,

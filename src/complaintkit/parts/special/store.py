@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from complaintkit.core.model import OutgoingMessage
 from complaintkit.engine.store import Transaction, schema
@@ -31,8 +32,8 @@ def _batch(row: object) -> Batch:
                  cleared_by=r["cleared_by"], result=r["result"])
 
 
-def _locked(tx: Transaction, query: object) -> object:
-    return query.with_for_update() if tx.dialect == "postgresql" else query  # type: ignore[attr-defined]
+def _locked(tx: Transaction, query: Select[Any]) -> Select[Any]:
+    return query.with_for_update() if tx.dialect == "postgresql" else query
 
 
 def open_batch(tx: Transaction, category: str, area: str) -> Batch | None:
@@ -40,13 +41,13 @@ def open_batch(tx: Transaction, category: str, area: str) -> Batch | None:
     b = schema.batches.c
     query = (select(schema.batches).where(b.category == category, b.area == area, b.state.in_(("collecting", "warning")))
              .order_by(b.opened_at.desc()).limit(1))
-    row = tx.conn.execute(_locked(tx, query)).first()  # type: ignore[arg-type]
+    row = tx.conn.execute(_locked(tx, query)).first()
     return _batch(row) if row is not None else None
 
 
 def batch(tx: Transaction, batch_id: str, *, lock: bool = True) -> Batch | None:
     query = select(schema.batches).where(schema.batches.c.id == batch_id)
-    row = tx.conn.execute(_locked(tx, query) if lock else query).first()  # type: ignore[arg-type]
+    row = tx.conn.execute(_locked(tx, query) if lock else query).first()
     return _batch(row) if row is not None else None
 
 
