@@ -64,7 +64,7 @@ def test_N1_times_are_stored_as_utc_and_read_back_aware(ck_kit: Any) -> None:
 
 
 #: the newest migration
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_N1_migrations_run_once_and_reopening_keeps_data(sqlite_url: str) -> None:

@@ -58,6 +58,14 @@ class DemoResult:
     tracking_rounds: int = 0
     #: share of return-visit deadlines met on time (L1)
     return_visit_timeliness: float | None = None
+    #: special tickets: how many carry each marker (repeat, major, misdispatched …)
+    special: dict[str, int] = attrs.field(factory=dict)
+    #: batch requests: callers recorded, warnings started, warnings cleared
+    batch_callers: int = 0
+    batch_warnings: int = 0
+    batch_cleared: int = 0
+    #: misdispatched tickets the complaint-management department arbitrated
+    arbitrated: int = 0
 
 
 @attrs.define
@@ -86,6 +94,10 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
     back = Actor("bo001", Role.BACK_OFFICE, "service_centre")
     dept_actor = {d.code: Actor(f"{d.code}-01", Role.DEPARTMENT, d.code) for d in standard.departments}
     numbers = [f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(max(10, tickets * 2 // 3))]
+    cities = sorted({d.city for d in standard.departments if d.city}) or [""]
+    home = standard.settings.complaint_department
+    manager = Actor("cm001", Role.BACK_OFFICE, home)
+    arbitrated = 0
 
     queue: list[tuple[datetime, int, Callable[[], None]]] = []
     order = itertools.count()
@@ -122,9 +134,12 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
                 channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
                 t = kit.accept(actor, msisdn=number, channel=channel, category=category.code,
                                description=f"客户{name}反映{category.name}问题，要求尽快处理", name=name,
-                               value_tier=tier, star_level=rng.randrange(0, 6))
+                               value_tier=tier, star_level=rng.randrange(0, 6), city=rng.choice(cities))
                 if after.random() < 0.03:  # a long case: the handler expects 12–20 days (F1)
                     _act(kit.parts.tracking.mark, t.id, back, expected=now + timedelta(days=after.uniform(12, 20)))
+                if rng.random() < 0.02:  # E1: found to be a major complaint after acceptance
+                    at(now + timedelta(minutes=rng.uniform(5, 40)),
+                       lambda: _act(kit.parts.special.mark_major, t.id, back, reason="涉及多名客户，影响面大"))
                 _plan(t.id, now, actor)
         except ComplaintKitError as exc:
             log.warning("demo intake refused", error=str(exc))
@@ -137,7 +152,9 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
     def _reply(number: str, text: str) -> None:
         sms.reply(number, text)
         _settle(worker, sms)
-        for t in kit.tickets(msisdn=number, state=TicketState.ACCEPTED):
+        converted = [*kit.tickets(msisdn=number, state=TicketState.ACCEPTED),
+                     *kit.tickets(msisdn=number, state=TicketState.IN_HANDLING)]  # dispatched directly (D2)
+        for t in converted:
             if t.id not in planned:  # a follow-up the customer's reply turned into a complaint
                 _plan(t.id, clock.now(), back)
 
@@ -152,7 +169,33 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
             else:
                 dept = rng.choice([d.code for d in standard.departments if d.level in ("province", "city", "second_line")])
                 at(now + timedelta(minutes=rng.uniform(10, 90)), lambda: _act(kit.dispatch, ticket_id, dept, back, reason="按派单规范"))
+        if rng.random() < 0.12:  # D5: the receiving department finds it is not theirs
+            at(now + timedelta(hours=rng.uniform(1.6, 3)), lambda: _misdispatch(ticket_id))
         at(now + timedelta(hours=speed), lambda: _finish(ticket_id))
+
+    def _misdispatch(ticket_id: str) -> None:
+        nonlocal arbitrated
+        t = kit.ticket(ticket_id)
+        if t.state is not TicketState.IN_HANDLING or t.department not in dept_actor:
+            return
+        targets = [d for d in kit.parts.dispatch.transfer_targets(t.department) if d != home]
+        if not targets:
+            return
+        _act(kit.parts.dispatch.misdispatch, ticket_id, rng.choice(targets), dept_actor[t.department],
+             reason="经核查不属本部门处理范围")
+        for _ in range(standard.settings.misdispatch_limit - 1):
+            t = kit.ticket(ticket_id)
+            if t.department == home or rng.random() < 0.4:  # arbitration waits, or an owner is found
+                break
+            targets = [d for d in kit.parts.dispatch.transfer_targets(t.department) if d != home]
+            if targets:  # and it bounces on
+                _act(kit.parts.dispatch.misdispatch, ticket_id, rng.choice(targets), dept_actor[t.department],
+                     reason="非本单位责任，转回")
+        for waiting in kit.parts.dispatch.awaiting_arbitration():
+            if waiting.ticket.id == ticket_id:  # the first department it went to leads
+                lead = str(waiting.reasons[0]["from_department"])
+                _act(kit.parts.dispatch.arbitrate, ticket_id, lead, manager, reason="根据错派原因确定牵头部门")
+                arbitrated += 1
 
     def _finish(ticket_id: str) -> None:
         t = kit.ticket(ticket_id)
@@ -226,6 +269,20 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
         except ComplaintKitError as exc:
             log.warning("demo action refused", error=str(exc))
 
+    # E2: an outage on the third day: callers recorded against a batch request, cleared hours later
+    outage = leaves[0].code if not any(c.code == "call_quality" for c in leaves) else "call_quality"
+    surge = max(5, tickets // 8)
+    burst = start + timedelta(days=min(2, days - 1), hours=10 - start.hour)
+    for i in range(surge):
+        at(burst + timedelta(minutes=rng.uniform(0, 120)), functools.partial(
+            _act, kit.parts.special.record_caller, rng.choice(desk), msisdn=rng.choice(numbers), category=outage))
+
+    def _clear_batches() -> None:
+        for b in kit.parts.special.batches(state="warning"):
+            _act(kit.parts.special.clear_warning, b.id, dept_actor.get(b.lead_department, manager), result="故障已排除")
+
+    at(burst + timedelta(hours=6), _clear_batches)
+
     # complaints arrive mostly in the day, over `days` days
     for i in range(tickets):
         day = rng.randrange(days)
@@ -255,7 +312,15 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
     visits = kit.parts.return_visits.summary()
     kpis = reports.kpis(kit, start, clock.now() + timedelta(seconds=1))
     hours = [(t.updated_at - t.created_at).total_seconds() / 3600 for t in archived]
+    from complaintkit.parts.special.queries import marker_counts
+
+    batches = kit.parts.special.batches()
     return DemoResult(
+        special=marker_counts(all_tickets),
+        batch_callers=sum(b.callers for b in batches),
+        batch_warnings=sum(1 for b in batches if b.warning_at is not None),
+        batch_cleared=sum(1 for b in batches if b.state == "cleared"),
+        arbitrated=arbitrated,
         tickets=len(all_tickets),
         by_state=dict(sorted(by_state.items())),
         overdue=sum(1 for t in all_tickets if any(m.value == "overdue" for m in t.markers)),

@@ -121,14 +121,18 @@ class ComplaintKit:
     def accept(self, actor: Actor, *, msisdn: str, channel: Channel | str, category: str, description: str,
                urgency: Urgency | str | None = None, markers: Iterable[Marker | str] = (),
                name: str = "", value_tier: str | None = None, star_level: int | None = None,
-               recording: str = "") -> Ticket:
+               recording: str = "", city: str | None = None) -> Ticket:
         """Accept (受理) a complaint. Bad input raises :class:`InvalidInput` and stores nothing.
 
         ``recording`` is the channel's reference to the call's recording, carried on the ticket
-        for the monthly quality inspection (SPEC I1)."""
+        for the monthly quality inspection (SPEC I1). ``city``: the customer's area, when the CRM
+        does not give it (the dispatch standard may route by it). A repeat complaint (same
+        customer, same category family, within the standard's ``repeat_window_days``) is
+        detected here (docs/special-tickets.md)."""
         return self.run(intake.accept(self, actor, msisdn=msisdn, channel=channel, category=category,  # type: ignore[no-any-return]
                                       description=description, urgency=urgency, markers=markers, name=name,
-                                      value_tier=value_tier, star_level=star_level, recording=recording))
+                                      value_tier=value_tier, star_level=star_level, recording=recording,
+                                      city=city))
 
     def dispatch(self, ticket_id: str, department: str, actor: Actor, *, reason: str = "") -> Ticket:
         return self.run(intake.dispatch(ticket_id, department, actor, reason=reason))  # type: ignore[no-any-return]

@@ -32,6 +32,7 @@ def _load() -> None:
     from complaintkit.cli.demo import demo
     from complaintkit.cli.doctor import doctor
     from complaintkit.cli.soak import soak
+    from complaintkit.cli.standard import standard
     from complaintkit.cli.worker import plugins, worker
 
     cli.add_command(demo)
@@ -40,6 +41,7 @@ def _load() -> None:
     cli.add_command(deadline)
     cli.add_command(doctor)
     cli.add_command(soak)
+    cli.add_command(standard)
     bench.add_command(intake)
     bench.add_command(deadlines)
     bench.add_command(permissions)

@@ -24,12 +24,15 @@ from complaintkit.logging import configure_cli_logging
 @click.option("--system-id", envvar="COMPLAINTKIT_SMPP_SYSTEM_ID", default=None, help="SMPP system_id (env COMPLAINTKIT_SMPP_SYSTEM_ID).")
 @click.option("--password", envvar="COMPLAINTKIT_SMPP_PASSWORD", default=None, help="SMPP password (env COMPLAINTKIT_SMPP_PASSWORD).")
 @click.option("--fake-sms", is_flag=True, help="Use the in-memory SMS fake even if an SMPP plugin is installed.")
+@click.option("--standard", "standard_name", default=None, metavar="NAME",
+              help="An installed standard by name (baseline, ningxia …; default: the installed plugins' standard).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--json-logs", is_flag=True, help="Log JSON lines instead of text.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, system_id: str | None,
-         password: str | None, fake_sms: bool, log_level: str, json_logs: bool, no_progress: bool) -> None:
+         password: str | None, fake_sms: bool, standard_name: str | None, log_level: str, json_logs: bool,
+         no_progress: bool) -> None:
     """Generate a province's complaints and run them through the whole process.
 
     Runs on a virtual clock with fake BOSS/CRM, and sends the follow-up SMS over real SMPP to a
@@ -55,7 +58,16 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="complaintkit-demo-"))
             url = f"sqlite:///{Path(folder) / 'demo.db'}"
         clock = VirtualClock()
-        kit = ComplaintKit(open_store(url), plugins=plugins, clock=clock)
+        chosen = None
+        if standard_name is not None:
+            from complaintkit.core.errors import ComplaintKitError
+            from complaintkit.standard.installed import named
+
+            try:
+                chosen = named(standard_name)
+            except ComplaintKitError as exc:
+                raise click.BadParameter(str(exc), param_hint="--standard") from None
+        kit = ComplaintKit(open_store(url), plugins=plugins, clock=clock, standard=chosen)
         stack.callback(kit.close)
         transport, sms_label, reply = _sms(stack, plugins, smsc, system_id, password, fake_sms)
         # every department of the standard has a mailing list, as in a configured deployment
@@ -96,6 +108,12 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
         table.add_row("return-visit timeliness", f"{result.return_visit_timeliness:.1%}")
     table.add_row("remedy tickets", str(result.remedy_tickets))
     table.add_row("tracking rounds", str(result.tracking_rounds))
+    table.add_row("special tickets (E): repeat", str(result.special.get("repeat", 0)))
+    table.add_row("  major", str(result.special.get("major", 0)))
+    table.add_row("  misdispatched (D5)", str(result.special.get("misdispatched", 0)))
+    table.add_row("  misdispatched, arbitrated", str(result.arbitrated))
+    table.add_row("  batch callers recorded", str(result.batch_callers))
+    table.add_row("  batch warnings started / cleared", f"{result.batch_warnings} / {result.batch_cleared}")
     table.add_row("SMS sent", str(result.sms_sent))
     table.add_row("e-mail reminders sent", str(len(mail.sent)))
     table.add_row("messages failed", str(result.messages_failed))

@@ -43,6 +43,16 @@ class RuleRefused(ComplaintKitError):
         super().__init__(f"ticket {ticket_id}: {message}")
 
 
+class TransferRefused(RuleRefused):
+    """A transfer outside the standard's transfer graph (SPEC D3); ``allowed`` lists where the
+    ticket's department may transfer to."""
+
+    def __init__(self, ticket_id: str, source: str, target: str, allowed: list[str]) -> None:
+        self.source, self.target, self.allowed = source, target, allowed
+        super().__init__(ticket_id, f"{source or '(no department)'} may not transfer to {target!r} "
+                                    f"(allowed: {', '.join(allowed) or 'none'})")
+
+
 class PermissionDenied(ComplaintKitError):
     """The actor's role may not do this (SPEC H3): names the role, the action, the permission and,
     for an amount, the amount and the limit (in fen). The refusal is logged and, when the command

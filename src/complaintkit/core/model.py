@@ -144,6 +144,8 @@ class Customer:
     #: star level (星级), 0 = none … 7 = diamond
     star_level: int = attrs.field(default=0, validator=inputs.validator(
         "customer.star_level", inputs.whole_number, low=0, high=7))
+    #: the customer's area (the city the CRM gives): the dispatch standard may route by it (D1)
+    city: str = attrs.field(default="", validator=inputs.validator("customer.city", inputs.line, limit="code"))
 
 
 @attrs.define(frozen=True)
@@ -226,6 +228,10 @@ class Ticket:
     parent_id: str = ""
     #: the channel's reference to the call recording of the acceptance (quality inspection, I1)
     recording: str = ""
+    #: times it was forwarded as misdispatched since it last had an owner (D5)
+    bounces: int = 0
+    #: the lead department the complaint-management department decided on (D5): binding
+    lead_department: str = ""
     #: optimistic-concurrency counter, bumped by every committed change
     version: int = 0
 

@@ -158,6 +158,19 @@ class Runner:
                     return self._write(tx, outcome, ctx.now, fresh=True)
             with self.store.transaction() as tx:
                 return self._complete(tx, command, outcome, ctx.now)
+        if command.claim is None and all(isinstance(n, CustomerTickets) for n in command.needs):
+            # a command that reads only a customer's tickets (acceptance: repeat complaints)
+            # and then only inserts keeps the insert-only path: on PostgreSQL the read is one
+            # autocommit statement first. Under READ COMMITTED the same SELECT inside the
+            # transaction would see nothing more (it locks none of those tickets).
+            reader = self.store.quick_read()
+            if reader is not None:
+                self.gate.check(command, ())
+                ctx = self.context(command.actor, command.at)
+                outcome = as_outcome(command.decide(self._load(reader, command), ctx))
+                if _insert_only(outcome) and command.settle is None:
+                    with self.store.inserting() as tx:
+                        return self._write(tx, outcome, ctx.now, fresh=True)
         with self.store.transaction() as tx:
             return self.execute(tx, command)
 
@@ -209,7 +222,7 @@ class Runner:
     def _load(self, tx: Transaction, command: Command) -> Loaded:
         tickets: dict[str, Ticket] = {}
         histories: dict[str, list[Event]] = {}
-        sets: dict[Any, list[Ticket]] = {}
+        sets: dict[Any, Any] = {}
         # the one lock order: declared tickets by id, before anything else is touched
         for one in sorted((n for n in command.needs if isinstance(n, OneTicket)), key=lambda n: n.ticket_id):
             tickets[one.ticket_id] = tx.load_ticket(one.ticket_id, skip_locked=one.skip_locked)

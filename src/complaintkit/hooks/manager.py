@@ -60,6 +60,8 @@ INTERNAL_PLUGINS: tuple[str, ...] = (
     "complaintkit.parts.quality.part",
     "complaintkit.parts.tracking.part",
     "complaintkit.parts.return_visits.part",
+    "complaintkit.parts.dispatch.part",
+    "complaintkit.parts.special.part",
     "complaintkit.hooks.defaults",
 )
 

@@ -15,7 +15,12 @@ A province plugin ships a folder of TOML files and returns ``load_standard(folde
 ``quality.toml``       optional: the monthly quality inspection's sampling and scorecard (SPEC I1)
 ``return_visits.toml`` optional: the SMS survey, the phone follow-up, contact attempts (G1–G4)
 ``tracking.toml``      optional: tracking long cases (F1, F2)
+``dispatch.toml``      optional: skill groups, the dispatch standard, the transfer graph,
+                       handlers and batch thresholds (:mod:`complaintkit.standard.dispatch`)
 =====================  ==========================================================
+
+A province may state only how it differs from another standard: ``extends`` in
+``standard.toml`` (:mod:`complaintkit.standard.layers`).
 
 Every problem found is reported at once, each naming the file and the field
 (``time_limits.toml: $.rule[2].limits.total: '48x': unknown unit 'x' …``).
@@ -24,7 +29,6 @@ Every problem found is reported at once, each naming the file and the field
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,10 +38,12 @@ import attrs
 from complaintkit.core.calendar import CalendarYear, CalendarYearError, DayOverride, Duration
 from complaintkit.core.errors import InvalidInput, StandardInvalid, UnknownCategory
 from complaintkit.core.model import Role, Urgency
-from complaintkit.standard import after_reply, values
+from complaintkit.standard import after_reply, layers, values
+from complaintkit.standard import dispatch as dispatch_data
 from complaintkit.standard import quality as quality_rules
 from complaintkit.standard import roles as role_rules
 from complaintkit.standard.after_reply import ReturnVisitRules, TrackingRules
+from complaintkit.standard.dispatch import DispatchStandard
 from complaintkit.standard.quality import Norm, QualitySpec, Sampling
 
 STAGES = ("dispatch", "handling", "reply", "return_visit", "total")
@@ -128,6 +134,14 @@ class Settings:
     processing_mode: str = "back_office"
     sms_max_chars: int = 350
     complaint_department: str = "service_centre"
+    #: handlers of this skill level or more are "high-skill" (D6, E6: 1 … 5)
+    high_skill_level: int = 4
+    #: which level of the category tree makes two complaints "the same" for E3 (1 = the top level)
+    repeat_category_level: int = 1
+    #: a repeat complaint is handled at least at this urgency (E3: 24 h in the baseline's table)
+    repeat_urgency: str = "important"
+    #: callers that start a batch warning where dispatch.toml sets no threshold (E2)
+    batch_threshold: int = 20
 
     def window_words(self) -> str:
         """The follow-up window as a customer reads it: ``12h`` → ``12小时`` (templates: ``{window}``)."""
@@ -158,6 +172,8 @@ class Standard:
     return_visits: ReturnVisitRules = attrs.field(factory=ReturnVisitRules)
     #: tracking long cases (``tracking.toml``; the defaults when the file is absent)
     tracking: TrackingRules = attrs.field(factory=TrackingRules)
+    #: dispatch.toml: skill groups, routes, the transfer graph, handlers, batch thresholds
+    dispatch: DispatchStandard = attrs.field(factory=DispatchStandard)
     #: look-up tables built on first use; not part of the value (equality, repr, evolve)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -266,7 +282,16 @@ _FILES: dict[str, tuple[str, Any]] = {
     "calendar.toml": ("day", tuple[DayOverride, ...]),
 }
 #: files a standard may leave out
-_OPTIONAL = ("calendar.toml", "quality.toml", "return_visits.toml", "tracking.toml")
+
+#: files that may be left out, and dispatch.toml's arrays with their types
+_OPTIONAL = ("calendar.toml", "dispatch.toml", "quality.toml", "return_visits.toml", "tracking.toml")
+_DISPATCH: dict[str, Any] = {
+    "skill_group": tuple[dispatch_data.SkillGroup, ...],
+    "route": tuple[dispatch_data.Route, ...],
+    "transfer": tuple[dispatch_data.Transfer, ...],
+    "handler": tuple[dispatch_data.Handler, ...],
+    "batch_threshold": tuple[dispatch_data.BatchThreshold, ...],
+}
 
 
 def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
@@ -277,20 +302,16 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
     where = f"{plugin}:{folder}" if plugin else str(folder)
     folder = folder if hasattr(folder, "joinpath") else Path(folder)
     problems: list[str] = []
-    raw: dict[str, Any] = {}
-    for name in ("standard.toml", "templates.toml", *_FILES, "quality.toml", "return_visits.toml", "tracking.toml"):
-        entry = folder.joinpath(name)
-        if not entry.is_file():
-            if name not in _OPTIONAL:
-                problems.append(f"{name}: file missing")
-            continue
-        try:
-            raw[name] = tomllib.loads(entry.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(f"{name}: not valid TOML: {exc}")
+    names = ("standard.toml", "templates.toml", *_FILES, "dispatch.toml", "quality.toml", "return_visits.toml",
+             "tracking.toml")
+    later: list[str] = []
+    raw = layers.read_layer(folder, names, problems, later=later)
+    for name in names:
+        if name not in raw and name not in _OPTIONAL and not any(p.startswith(f"{name}:") for p in problems):
+            problems.append(f"{name}: file missing")
     problems.extend(values.shape(raw))
     if problems:
-        raise StandardInvalid(where, problems)
+        raise StandardInvalid(where, later + problems)
 
     head = raw["standard.toml"]
     parts: dict[str, Any] = {}
@@ -312,6 +333,10 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
               if "return_visits.toml" in raw else None)
     tracking = (values.structure(raw["tracking.toml"].get("tracking", {}), TrackingRules,
                                  "tracking.toml: $.tracking", problems) if "tracking.toml" in raw else None)
+    table = raw.get("dispatch.toml", {})
+    dispatch = DispatchStandard(**{
+        f"{key}s": values.structure(table.get(key, []), shape, f"dispatch.toml: $.{key}", problems)
+        for key, shape in _DISPATCH.items()})
     settings = values.structure(head.get("settings", {}), Settings, "standard.toml: $.settings", problems)
     templates = values.structure(raw["templates.toml"].get("templates", {}), dict[str, str],
                                  "templates.toml: $.templates", problems)
@@ -321,7 +346,7 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         elif len(head[field]) > 100:
             problems.append(f"standard.toml: $.{field}: more than 100 characters")
     if problems:
-        raise StandardInvalid(where, problems)
+        raise StandardInvalid(where, later + problems)
 
     standard = Standard(
         name=head["name"],
@@ -340,12 +365,13 @@ def load_standard(folder: Path | str | Any, *, plugin: str = "") -> Standard:
         quality=quality,
         **({"return_visits": visits} if visits is not None else {}),
         **({"tracking": tracking} if tracking is not None else {}),
+        dispatch=dispatch,
     )
     problems.extend(check(standard))
     problems.extend(after_reply.problems(visits, tracking))
     problems.extend(values.named_templates(standard, after_reply.templates_wanted(visits, tracking)))
-    if problems:
-        raise StandardInvalid(where, problems)
+    if problems or later:
+        raise StandardInvalid(where, later + problems)
     # each role with what it inherits, once the inheritance is known to be sound
     return attrs.evolve(standard, roles=role_rules.resolve(standard.roles))
 
@@ -419,6 +445,10 @@ def check(standard: Standard) -> list[str]:
     if s.complaint_department not in departments:
         problems.append(f"standard.toml: $.settings.complaint_department: {s.complaint_department[:60]!r} "
                         "is not in organisation.toml")
+    problems.extend(dispatch_data.check(standard))
+    if s.repeat_urgency not in {u.value for u in Urgency}:
+        problems.append(f"standard.toml: $.settings.repeat_urgency: {s.repeat_urgency[:20]!r} is not an urgency "
+                        f"(use one of {', '.join(u.value for u in Urgency)})")
     template_problems = values.templates(standard)
     problems.extend(template_problems)
     if not settings_problems and not template_problems:
@@ -428,7 +458,7 @@ def check(standard: Standard) -> list[str]:
 
 
 #: templates sent to customers by SMS, besides each follow-up type's own
-SMS_TEMPLATES = ("follow_up_converted", "reply_unknown_code", "reply_late", "reply_unmatched")
+SMS_TEMPLATES = ("follow_up_converted", "reply_unknown_code", "reply_late", "reply_unmatched", "batch_solved")
 
 
 def _check_sms_lengths(standard: Standard) -> list[str]:

@@ -33,6 +33,8 @@ TOP_LEVEL: dict[str, dict[str, type]] = {
     "quality.toml": {"sampling": dict, "norm": list},
     "return_visits.toml": {"survey": dict, "phone": dict, "attempts": dict},
     "tracking.toml": {"tracking": dict},
+    "dispatch.toml": {"skill_group": list, "route": list, "transfer": list, "handler": list,
+                      "batch_threshold": list},
 }
 _TOML_TYPE: dict[type, str] = {str: "text", dict: "table", list: "array of tables"}
 
@@ -65,6 +67,12 @@ FOLLOW_UP: dict[str, Any] = {"problem": "x" * 60, "ticket_id": _ID}
 OPTIONAL: dict[str, dict[str, Any]] = {
     "daily_digest": {"department": "x" * 60, "date": "2026-03-02", "count": 12, "overdue": 5,
                      "near_overdue": 7, "lines": "CK0001 …"},
+    # special tickets and dispatch (parts/special, parts/dispatch, the follow-up by phone)
+    "batch_solved": {"problem": "x" * 60},
+    "batch_warning": {"batch_id": _ID, "problem": "x" * 60, "area": "x" * 20, "count": 10000,
+                      "threshold": 30, "department": "x" * 60},
+    "fast_service_prompt": {"ticket_id": _ID},
+    "misdispatch_arbitration": {"ticket_id": _ID, "bounces": 3, "reasons": "x" * 200},
 }
 #: a format spec may pad or round; a four-digit width is a typo (and a huge string)
 _WIDE = re.compile(r"\d{4,}")
@@ -182,6 +190,9 @@ def settings(s: Any) -> list[str]:
         ("complaint_department", inputs.line, {"limit": "department", "required": True}),
         ("repeat_window_days", inputs.whole_number, {"low": 1, "high": 3650}),
         ("misdispatch_limit", inputs.whole_number, {"low": 1, "high": 100}),
+        ("high_skill_level", inputs.whole_number, {"low": 1, "high": 5}),
+        ("repeat_category_level", inputs.whole_number, {"low": 1, "high": 10}),
+        ("batch_threshold", inputs.whole_number, {"low": 1, "high": 1_000_000}),
         # one SMS part holds 70 characters; a gateway concatenates at most 255 parts of 67
         ("sms_max_chars", inputs.whole_number, {"low": 10, "high": 255 * 67}),
     ]

@@ -254,3 +254,55 @@ tracking = Table(
     Column("final_replied_at", DateTime),
     Column("escalated_at", DateTime),
 )
+
+# -- parts/dispatch: every misdispatch, for the complaint-management department (D5) -------------
+
+misdispatches = Table(
+    "ck_misdispatches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("from_department", String(60), nullable=False),
+    Column("requested", String(60), nullable=False),
+    Column("department", String(60), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("bounces", Integer, nullable=False),
+    Index("ix_ck_misdispatches_ticket", "ticket_id", "id"),
+    Index("ix_ck_misdispatches_from", "from_department", "at"),
+)
+
+# -- parts/special: batch complaint requests and their callers (E2) ----------------------------------
+
+batches = Table(
+    "ck_batches",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("category", String(60), nullable=False),
+    Column("area", String(60), nullable=False),
+    # collecting | warning | cleared
+    Column("state", String(12), nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("lead_department", String(60), nullable=False),
+    Column("callers", Integer, nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("opened_by", String(60), nullable=False),
+    Column("warning_at", DateTime),
+    Column("cleared_at", DateTime),
+    Column("cleared_by", String(60), nullable=False, server_default=""),
+    Column("result", Text, nullable=False, server_default=""),
+    Index("ix_ck_batches_open", "category", "area", "state"),
+)
+
+batch_callers = Table(
+    "ck_batch_callers",
+    metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("msisdn", String(11), primary_key=True),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("actor", String(60), nullable=False),
+)
+
+# the repeat-complaint look-up at acceptance (E3): one customer's tickets of the last days
+Index("ix_ck_tickets_msisdn_created", tickets.c.msisdn, tickets.c.created_at)

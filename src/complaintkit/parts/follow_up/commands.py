@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import attrs
+
 from complaintkit.core import inputs
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Msisdn, TicketKind, mask_number
@@ -96,4 +100,42 @@ def _to_survey(survey: Visit, sender: str, sms: InboundSms, ctx: Context) -> Out
         survey.ticket_id, survey.id, outcome, words, at=ctx.now),), result="survey_answer")
 
 
-__all__ = ["open_follow_up", "receive_sms"]
+@attrs.define(frozen=True)
+class CallOutcome:
+    """What a call to the fast-service number did (B3): ``converted``, ``late`` or ``unmatched``,
+    the follow-up it concerned, and what the IVR says to the caller."""
+
+    outcome: str
+    ticket_id: str
+    prompt: str
+
+
+def receive_call(msisdn: str, at: datetime | None = None) -> Command:
+    """A customer calls the fast-service number instead of replying (B3), as the IVR reports it:
+    the number and the time. Inside a follow-up's window it converts that follow-up exactly as
+    the reply code does; the call is recorded in the inbound log (text ``[call]``)."""
+    number = Msisdn.parse(msisdn, field="msisdn")
+    mine = CustomerTickets(number.digits, kind=TicketKind.ONLINE_FOLLOW_UP)
+
+    def decide(loaded: Loaded, ctx: Context) -> Outcome:
+        candidates = loaded.tickets(mine)
+        target = rules.match_reply(candidates, ctx.now)
+        port = ctx.standard.settings.fast_service_number or ctx.standard.settings.service_port
+        if target is not None:
+            decision = rules.convert(target, ctx, text=CALL, by="call")
+            row = InboundReply(number.digits, port, CALL, ctx.now, "converted", target.id)
+            prompt = rules.voice_prompt(ctx, outcome="converted", ticket_id=target.id)
+            return Outcome(decisions=(decision,), records=(row,), result=CallOutcome("converted", target.id, prompt))
+        late = rules.latest_expired(candidates, ctx.now)
+        outcome = "late" if late is not None else "unmatched"
+        ticket_id = late.id if late is not None else ""
+        row = InboundReply(number.digits, port, CALL, ctx.now, outcome, ticket_id)
+        return Outcome(records=(row,), result=CallOutcome(outcome, ticket_id, rules.voice_prompt(ctx, outcome=outcome)))
+
+    return Command("call", Actor.system(), (mine,), decide, at=at)
+
+
+#: how a call appears in the inbound log
+CALL = "[call]"
+
+__all__ = ["CALL", "CallOutcome", "open_follow_up", "receive_call", "receive_sms"]

@@ -146,11 +146,13 @@ def is_reply_code(text: str, code: str) -> bool:
     return unicodedata.normalize("NFKC", text).strip() == unicodedata.normalize("NFKC", code).strip()
 
 
-def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
-    """A reply with the code inside the window: a normal complaint from now on (B3)."""
+def convert(ticket: Ticket, ctx: Context, *, text: str, by: str = "sms") -> Decision:
+    """A reply with the code — or a call to the fast-service number (``by="call"``) — inside the
+    window: a normal complaint from now on (B3). A reply is answered by SMS; a caller hears the
+    standard's ``fast_service_prompt`` instead (:func:`voice_prompt`)."""
     inputs.prose("sms.text", text)
-    changed, event = lifecycle._transition(ticket, "convert", ctx, reason="customer replied: problem remains",
-                                           reply=text)
+    changed, event = lifecycle._transition(ticket, "convert", ctx, reason="customer replied: problem remains"
+                                           if by == "sms" else "customer called: problem remains", reply=text, by=by)
     changed = _settle_window(attrs.evolve(changed, kind=TicketKind.NORMAL), ctx, DeadlineState.MET)
     changed, timers, started = time_limits.start(changed, ("total", "dispatch", "reply"), ctx)
     event = time_limits.annotate(event, started=started)
@@ -164,7 +166,23 @@ def convert(ticket: Ticket, ctx: Context, *, text: str) -> Decision:
         ticket_id=ticket.id,
         template="follow_up_converted",
     )
-    return Decision(changed, (event,), tuple(timers), (WINDOW_TIMER,), (message,))
+    # B3: from now on it is routed like any new complaint (D1, D2, A6)
+    messages = (message,) if by == "sms" else ()
+    return lifecycle.route_new(Decision(changed, (event,), tuple(timers), (WINDOW_TIMER,), messages), ctx)
+
+
+#: what a caller hears when the standard has no ``fast_service_prompt`` template
+DEFAULT_PROMPT = "您反映的问题我们将为您进一步处理，处理结果将及时告知您。"
+
+
+def voice_prompt(ctx: Context, *, outcome: str, ticket_id: str = "") -> str:
+    """The IVR's words for a call (B3): the standard's ``fast_service_prompt`` when it converts;
+    otherwise the text of the SMS answer the same outcome would get (B5)."""
+    if outcome == "converted":
+        if "fast_service_prompt" in ctx.standard.templates:
+            return ctx.standard.render("fast_service_prompt", ticket_id=ticket_id)
+        return DEFAULT_PROMPT
+    return ctx.standard.render("reply_late" if outcome == "late" else "reply_unmatched")
 
 
 def answer_unmatched(key: str, sender: str, template: str, ctx: Context) -> OutgoingMessage:

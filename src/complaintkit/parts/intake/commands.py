@@ -7,17 +7,18 @@ runs them (``kit.accept(...)`` is ``kit.run(commands.accept(kit, ...))``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Customer, Marker, Msisdn, Urgency
-from complaintkit.engine.commands import Command, one_ticket
+from complaintkit.engine.commands import Command, CustomerTickets, one_ticket
 from complaintkit.engine.context import KitServices
 from complaintkit.parts.intake import rules
 
 
 def customer(kit: KitServices, msisdn: str, *, name: str = "", value_tier: str | None = None,
-             star_level: int | None = None) -> Customer:
+             star_level: int | None = None, city: str | None = None) -> Customer:
     """The customer from the number, with the CRM's facts where it has them."""
     number = Msisdn.parse(msisdn, field="customer.msisdn")
     profile = kit.boss.customer_profile(number.digits) if kit.boss is not None else None
@@ -26,15 +27,16 @@ def customer(kit: KitServices, msisdn: str, *, name: str = "", value_tier: str |
         name=name or (profile.name if profile else ""),
         value_tier=value_tier or (profile.value_tier if profile else "medium"),
         star_level=star_level if star_level is not None else (profile.star_level if profile else 0),
+        city=city if city is not None else (getattr(profile, "city", "") or "" if profile else ""),
     )
 
 
 def accept(kit: KitServices, actor: Actor, *, msisdn: str, channel: Channel | str, category: str,
            description: str, urgency: Urgency | str | None = None, markers: Iterable[Marker | str] = (),
            name: str = "", value_tier: str | None = None, star_level: int | None = None,
-           recording: str = "") -> Command:
+           recording: str = "", city: str | None = None) -> Command:
     intake = rules.Intake(
-        customer=customer(kit, msisdn, name=name, value_tier=value_tier, star_level=star_level),
+        customer=customer(kit, msisdn, name=name, value_tier=value_tier, star_level=star_level, city=city),
         channel=enum_value(Channel, channel, "channel"),
         category=category,
         description=description,
@@ -43,7 +45,11 @@ def accept(kit: KitServices, actor: Actor, *, msisdn: str, channel: Channel | st
         recording=recording,
     )
     ticket_id = kit.new_ticket_id()
-    return Command("accept", actor, (), lambda _loaded, ctx: rules.accept(ticket_id, intake, ctx))
+    # E3: the customer's tickets of the repeat window, read on (msisdn, created_at)
+    recent = CustomerTickets(intake.customer.msisdn.digits,
+                             within=timedelta(days=kit.standard.settings.repeat_window_days))
+    return Command("accept", actor, (recent,),
+                   lambda loaded, ctx: rules.accept(ticket_id, intake, ctx, previous=loaded.tickets(recent)))
 
 
 def dispatch(ticket_id: str, department: str, actor: Actor, *, reason: str = "") -> Command:

@@ -35,6 +35,8 @@ from complaintkit.core.model import (
     Urgency,
 )
 from complaintkit.engine.context import Context
+from complaintkit.parts.dispatch import rules as dispatch_rules
+from complaintkit.parts.special import rules as special_rules
 from complaintkit.parts.time_limits import rules as time_limits
 
 S = TicketState
@@ -148,21 +150,51 @@ def new_ticket(ticket_id: str, intake: Intake, ctx: Context, *, state: TicketSta
     )
 
 
-def accept(ticket_id: str, intake: Intake, ctx: Context) -> Decision:
-    """Accept (受理) a complaint: the accepting person becomes its owner of record (A3)."""
+def accept(ticket_id: str, intake: Intake, ctx: Context, *, previous: Sequence[Ticket] = ()) -> Decision:
+    """Accept (受理) a complaint: the accepting person becomes its owner of record (A3).
+
+    ``previous``: the customer's tickets of the repeat window (E3), when the command read them;
+    a repeat complaint is marked, handled at the repeat urgency and routed up (D6). Then the new
+    complaint enters routing (:func:`route_new`).
+    """
     ticket = new_ticket(ticket_id, intake, ctx, state=TicketState.ACCEPTED)
-    category = ctx.standard.category(intake.category)
-    accepted = Event(
-        ticket.id, ctx.now, ctx.actor.id, "accept", to_state=TicketState.ACCEPTED,
-        data={"channel": intake.channel.value, "category": intake.category, "urgency": ticket.urgency.value,
-              "kind": intake.kind.value},
-    )
+    data: dict[str, Any] = {"channel": intake.channel.value, "category": intake.category,
+                            "kind": intake.kind.value}
+    earlier = special_rules.repeat_of(ticket, previous, ctx) if previous else None
+    if earlier is not None:
+        ticket = special_rules.mark_repeat(ticket, ctx)
+        data["repeat_of"] = earlier.id
+    data["urgency"] = ticket.urgency.value
+    accepted = Event(ticket.id, ctx.now, ctx.actor.id, "accept", to_state=TicketState.ACCEPTED, data=data)
     ticket, timers, started = time_limits.start(ticket, ("total", "dispatch", "reply"), ctx)
     decision = Decision(ticket, (time_limits.annotate(accepted, started=started),), tuple(timers))
-    if category.department and ticket.kind is TicketKind.NORMAL:
-        # D2: a category whose department is known goes there at once, skipping the pool
-        decision = dispatch(ticket, category.department, ctx, reason="direct dispatch", prior=decision)
-    return decision
+    return route_new(decision, ctx, repeat=earlier is not None)
+
+
+def route_new(decision: Decision, ctx: Context, *, repeat: bool = False) -> Decision:
+    """A new complaint — accepted, or a follow-up the customer converted (B3) — enters routing.
+
+    D2: a category the dispatch standard sends directly (a ``direct`` route for the customer's
+    area, else the category's own ``department``) is dispatched at once, skipping the pool.
+    A6: any other lands in its business line's queue (a back-office pool or a specialist seat).
+    D6: a repeat complaint, or a route marked ``high_skill``, goes to a high-skill handler.
+    The queue is recorded on the decision's last event.
+    """
+    ticket = decision.ticket
+    if ticket.kind is not TicketKind.NORMAL:
+        return decision
+    standard = ctx.standard
+    route = standard.dispatch.route_for(standard.category_path(ticket.category), ticket.customer.city)
+    target = route.department if route is not None and route.direct else standard.category(ticket.category).department
+    if target:
+        return dispatch(ticket, target, ctx, reason="direct dispatch", prior=decision)
+    high = repeat or (route is not None and route.high_skill)
+    placed, info = dispatch_rules.place_new(ticket, ctx, high_skill=high, why="repeat" if repeat else "route")
+    if not info:
+        return decision
+    last = decision.events[-1]
+    events = (*decision.events[:-1], attrs.evolve(last, data={**last.data, **info}))
+    return attrs.evolve(decision, ticket=placed, events=events)
 
 
 def dispatch(ticket: Ticket, department: str, ctx: Context, *, reason: str = "", prior: Decision | None = None) -> Decision:
@@ -195,6 +227,10 @@ def forward(ticket: Ticket, department: str, ctx: Context, *, reason: str) -> De
     if department == ticket.department:
         raise RuleRefused(ticket.id, f"already with department {department!r}")
     ctx.standard.department(department)
+    if ticket.state is TicketState.IN_HANDLING:
+        # D3: only along the standard's transfer graph; D5: not away from a decided lead department
+        dispatch_rules.check_binding(ticket, "forward it")
+        dispatch_rules.check_transfer(ticket, department, ctx)
     changed, event = _transition(ticket, "forward", ctx, reason=reason, from_department=ticket.department,
                                  department=department)
     changed = attrs.evolve(changed, department=department, handler=f"dept:{department}")

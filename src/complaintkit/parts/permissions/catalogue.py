@@ -51,6 +51,8 @@ TICKET: dict[str, str] = {
     "ticket.reactivate": "reactivate a replied ticket",
     "ticket.pause": "pause and resume a ticket's clock while waiting on the customer",
     "ticket.command": "run any rule on one ticket (kit.command, the 0.1 API)",
+    "ticket.mark": "mark a ticket major, sensitive or a potential escalation, at acceptance or later (E1, E5)",
+    "ticket.arbitrate": "decide the lead department of a misdispatched ticket (错派仲裁, D5)",
 }
 
 #: the monthly quality inspection (SPEC I1)
@@ -126,6 +128,15 @@ ACTIONS: dict[str, str] = {
     "open_remedy": "ticket.return_visit",
     "answer_survey": "system.inbound",
     "survey_expired": "system.timer",
+    # dispatch and the special tickets (SPEC A6, B3, D1–D6, E1–E6)
+    "pick_up": "ticket.handle",
+    "green_channel": "ticket.handle",
+    "misdispatch": "ticket.forward",
+    "arbitrate": "ticket.arbitrate",
+    "mark": "ticket.mark",
+    "record_batch_callers": "ticket.accept",
+    "clear_batch_warning": "ticket.reply",
+    "call": "system.inbound",
     # tracking long cases (SPEC F1, F2): the handler who replies marks and replies
     "mark_tracking": "ticket.reply",
     "tracking_reply": "ticket.reply",
