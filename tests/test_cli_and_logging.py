@@ -95,11 +95,14 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         assert proc.stderr is not None
         line = ""
+        seen: list[str] = []
         while time.monotonic() < deadline and "worker started" not in line:
             line = proc.stderr.readline()
+            seen.append(line)
         assert "worker started" in line
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
+        err = "".join(seen) + err
     finally:
         if proc.poll() is None:
             proc.kill()
