@@ -41,6 +41,25 @@ def events(kit: Any, ticket_id: str) -> list[str]:
 
 
 @pytest.mark.complaintkit(clock="2026-09-25T10:00:00+08:00")
+def test_G1_the_0_1_return_visit_path_meets_the_deadline_when_the_verdict_is_recorded(
+        ck_kit: Any, ck_clock: Any, ck_worker: Any, ck_mail: Any) -> None:
+    """kit.return_visit → kit.record(satisfaction=…) → kit.archive, as integrators of 0.1 call
+    it: the verdict recorded on Mon 28 Sep meets the return-visit deadline then (G1), so
+    archiving on Fri 9 Oct, past its due time, raises no return-visit alert."""
+    t = replied(ck_kit)
+    ck_clock.advance_to(at("2026-09-28T09:30"))
+    ck_kit.return_visit(t.id, BACK)
+    ck_kit.record(t.id, BACK, contact_attempt=True, satisfaction="满意")
+    deadline = ck_kit.ticket(t.id).deadline("return_visit")
+    assert deadline.state is DeadlineState.MET and deadline.met_at == at("2026-09-28T09:30")
+    ck_clock.advance_to(at("2026-10-09T10:00"))
+    ck_kit.archive(t.id, BACK, reason="回访完成")
+    overdue = [e.data["deadline"] for e in ck_kit.history(t.id) if e.kind in ("overdue", "near_overdue")]
+    assert "return_visit" not in overdue
+    assert not [m for m in ck_mail.sent if "return_visit" in m.body]
+
+
+@pytest.mark.complaintkit(clock="2026-09-25T10:00:00+08:00")
 def test_G1_reply_on_the_friday_before_national_day_visit_meets_the_deadline_when_done(
         ck_kit: Any, ck_clock: Any, ck_worker: Any, ck_sms: Any, ck_mail: Any) -> None:
     """Replied on Fri 25 Sep (Mid-Autumn, a holiday): 3 working days are 28, 29, 30 Sep — due

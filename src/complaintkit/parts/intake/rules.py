@@ -272,7 +272,13 @@ def record(ticket: Ticket, ctx: Context, *, verification: str = "", contact_atte
         "verification": verification, "contact_attempt": contact_attempt,
         "final_result": final_result, "satisfaction": satisfaction}.items() if v}
     changed, event = _transition(ticket, "record", ctx, **given)
-    return Decision(attrs.evolve(changed, record=rec), (event,))
+    changed = attrs.evolve(changed, record=rec)
+    if satisfaction and ticket.state is TicketState.RETURN_VISIT:
+        # the customer's verdict recorded during the return visit is the visit done (G1): its
+        # deadline is met now, not when the ticket is archived later
+        changed, cancel, met = time_limits.meet(changed, "visit", ctx)
+        return Decision(changed, (time_limits.annotate(event, met=met),), (), tuple(cancel))
+    return Decision(changed, (event,))
 
 
 def reply(ticket: Ticket, ctx: Context, *, result: str) -> Decision:
