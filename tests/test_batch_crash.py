@@ -2,7 +2,7 @@
 killed with SIGKILL — every caller gets the SMS, one outbox row each, and a duplicate only for
 what was in flight at a kill, counted.
 
-The normal suite runs it with 2,000 callers (the same two kills, at the same shares of the
+The normal suite runs it with 1,000 callers (the same two kills, at the same shares of the
 delivery); ``COMPLAINTKIT_SOAK_FULL=1`` runs the 10,000 the issue names (about 3 minutes)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.soak
 
 
 def test_E2_clearing_a_batch_of_callers_survives_a_killed_worker(ck_db_url: str, tmp_path: Path) -> None:
-    callers = 10_000 if os.environ.get("COMPLAINTKIT_SOAK_FULL") == "1" else 2_000
+    callers = 10_000 if os.environ.get("COMPLAINTKIT_SOAK_FULL") == "1" else 1_000
     figures = run_batch_crash(ck_db_url, tmp_path, callers=callers, kill_at=(0.15, 0.5))
     print(figures)
     assert figures["sms_queued"] == callers
