@@ -375,7 +375,11 @@ def _settled(kit: Any, plan: _Plan, smsc: Any) -> tuple[bool, bool]:
         c = tx.conn
         t, o = schema.tickets, schema.outbox
         waiting = set(c.execute(select(t.c.id).where(t.c.state == "follow_up")).scalars().all()) & ids
-        unsent = set(c.execute(select(o.c.ticket_id).where(o.c.state != "completed")).scalars().all()) & ids
+        # the same rows measure() counts: a ticket's messages and the answers to its customer's
+        # SMS (those carry no ticket id)
+        numbers = set(plan.follow_ups) | set(plan.complaints)
+        unsent = [r for r in c.execute(select(o.c.ticket_id, o.c.recipient).where(o.c.state != "completed")).all()
+                  if r.ticket_id in ids or r.recipient in numbers]
         received = set(c.execute(select(schema.inbound.c.sender)).scalars().all())
     work_done = not (waiting or unsent or plan.repliers - plan.replied or smsc.pending)
     return work_done, plan.replied <= received
