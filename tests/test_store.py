@@ -80,6 +80,21 @@ def test_N1_migrations_run_once_and_reopening_keeps_data(sqlite_url: str) -> Non
     again.close()
 
 
+def test_N1_the_store_knows_the_newest_migration(sqlite_url: str) -> None:
+    """Start-up skips Alembic when the database is at HEAD_REVISION: it must be Alembic's head,
+    or a database one migration behind would never be brought up to date."""
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from complaintkit.engine.store import schema
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("complaintkit.engine.store") / "migrations"))
+    assert ScriptDirectory.from_config(config).get_current_head() == schema.HEAD_REVISION == HEAD
+
+
 def test_N1_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     store = Store.open(sqlite_url)
     with store.read() as tx:

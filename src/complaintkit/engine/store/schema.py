@@ -19,6 +19,10 @@ from sqlalchemy import (
     Text,
 )
 
+#: the newest migration's revision (migrations/versions); a test holds it to Alembic's head, and
+#: a database already there is not handed to Alembic at start-up
+HEAD_REVISION = "0005"
+
 metadata = MetaData()
 
 # SQLite only makes INTEGER PRIMARY KEY an auto-increment rowid; PostgreSQL wants BIGINT.
