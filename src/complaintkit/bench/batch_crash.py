@@ -56,7 +56,9 @@ def run_batch_crash(db_url: str, workdir: Path, *, callers: int = 10_000, kill_a
         batch = recorded.batch
         assert batch.state == "warning", batch
         settings = workdir / "settings.toml"
-        settings.write_text("[sms]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in smsc.settings.items()),
+        settings.write_text("[sms]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in smsc.settings.items())
+                            # a killed worker's claimed messages are taken over after 5 s, not 30
+                            + "[outbox]\nlease = 5\n",
                             encoding="utf-8")
         workers = Workers(SoakConfig(db_url=db_url, workdir=workdir, workers=1), settings, standard_dir)
         workers.start_all()

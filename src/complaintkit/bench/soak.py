@@ -290,7 +290,9 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
     smsc.start()
     try:
         settings = config.workdir / "settings.toml"
-        settings.write_text("[sms]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in smsc.settings.items()),
+        settings.write_text("[sms]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in smsc.settings.items())
+                            # a killed worker's claimed messages are taken over after 5 s, not 30
+                            + "[outbox]\nlease = 5\n",
                             encoding="utf-8")
         workers = Workers(config, settings, standard_dir)
         workers.start_all()
