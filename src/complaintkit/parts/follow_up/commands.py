@@ -6,7 +6,6 @@ from datetime import datetime
 
 import attrs
 
-from complaintkit.core import inputs
 from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import Actor, Channel, Msisdn, TicketKind, mask_number
 from complaintkit.engine.commands import Command, CustomerTickets, Loaded, Outcome
@@ -67,7 +66,6 @@ def receive_sms(sms: InboundSms, inbox_id: int | None = None) -> Command:
     surveys = visit_store.open_visits(number.digits)
 
     def decide(loaded: Loaded, ctx: Context) -> Outcome:
-        inputs.prose("sms.text", sms.text)
         follow_ups = loaded.tickets(mine)
         survey = routing.route(follow_ups, loaded.rows(surveys), sms.text, ctx)
         if survey is not None:
