@@ -95,6 +95,10 @@ class Store:
         self.dialect = engine.dialect.name
         self._local = threading.local()
         self._inserters: list[Any] = []
+        self._lanes: list[_Lane] = []
+        self._lanes_lock = threading.Lock()
+        #: transactions run, writes and reads apart: what a benchmark counts
+        self.counts = {"writes": 0, "reads": 0}
         # an in-memory SQLite database is one connection shared by every thread (the worker's
         # loops, a transport's I/O thread handing replies to the inbox): one user at a time
         self._shared = threading.RLock() if engine.pool.__class__.__name__ == "StaticPool" else None
@@ -169,13 +173,63 @@ class Store:
         for conn in self._inserters:
             conn.close()
         self._inserters.clear()
+        with self._lanes_lock:
+            lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            lane.close()
         self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One command's transaction: commits when the block ends, rolls back if it raises."""
-        with self._exclusive(), self.engine.begin() as conn:
-            yield Transaction(conn, self.dialect)
+        """One command's transaction: commits when the block ends, rolls back if it raises.
+
+        It runs on this thread's own connection (:class:`_Lane`) with BEGIN and COMMIT sent by the
+        store itself: checking a connection out of a pool and letting SQLAlchemy begin and end
+        the transaction cost more than a small command's statements."""
+        with self._exclusive():
+            lane, own = self._take_lane()
+            try:
+                lane.begin(immediate=True)
+                yield Transaction(lane.conn, self.dialect, lane.cursor)
+                lane.commit()
+                self.counts["writes"] += 1
+            except BaseException:
+                lane.rollback()
+                raise
+            finally:
+                self._give_back(lane, own)
+
+    def _take_lane(self) -> tuple[_Lane, bool]:
+        """This thread's lane, or — inside another transaction of this thread (a command that
+        records something of its own meanwhile) — a connection for this once."""
+        lane: _Lane | None = getattr(self._local, "lane", None)
+        if lane is not None and lane.busy:
+            lane = _Lane(self.engine)
+            lane.busy = True
+            return lane, True
+        if lane is None or lane.dead():
+            if lane is not None:
+                self._forget(lane)
+            lane = _Lane(self.engine)
+            self._local.lane = lane
+            with self._lanes_lock:
+                self._lanes.append(lane)
+        lane.busy = True
+        return lane, False
+
+    def _give_back(self, lane: _Lane, own: bool) -> None:
+        lane.busy = False
+        if own:
+            lane.close()
+        elif lane.dead():  # a dropped connection is replaced on the next transaction
+            self._forget(lane)
+            self._local.lane = None
+
+    def _forget(self, lane: _Lane) -> None:
+        lane.close()
+        with self._lanes_lock:
+            if lane in self._lanes:
+                self._lanes.remove(lane)
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -231,20 +285,66 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
-        """A read-only view (queries, reports); never writes, always rolled back."""
-        with self._exclusive(), self.engine.connect() as conn:
-            conn.info["ck_read_only"] = True
+        """A read-only view (queries, reports): one snapshot, never writes, always rolled back."""
+        with self._exclusive():
+            lane, own = self._take_lane()
             try:
-                yield Transaction(conn, self.dialect)
+                lane.begin(immediate=False)
+                self.counts["reads"] += 1
+                yield Transaction(lane.conn, self.dialect, lane.cursor)
             finally:
-                conn.rollback()
-                conn.info.pop("ck_read_only", None)
+                lane.rollback()
+                self._give_back(lane, own)
+
+
+class _Lane:
+    """One thread's connection, kept open: an SQLAlchemy connection in autocommit mode, so that
+    the store sends BEGIN, COMMIT and ROLLBACK itself, and its driver cursor, on which the hot
+    statements run (their text built once per dialect). Code that builds SQLAlchemy statements
+    (the parts' own tables) runs on the same connection, inside the same transaction."""
+
+    __slots__ = ("busy", "conn", "cursor", "sqlite")
+
+    def __init__(self, engine: Engine) -> None:
+        self.conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.busy = False
+
+    def begin(self, *, immediate: bool) -> None:
+        # IMMEDIATE takes SQLite's write lock up front: a command that reads then writes can never
+        # be refused half-way by another writer (SQLITE_BUSY on lock upgrade). Reads take no lock:
+        # in WAL mode they see a snapshot while the worker writes.
+        self.cursor.execute("BEGIN IMMEDIATE" if immediate and self.sqlite else "BEGIN")
+
+    def commit(self) -> None:
+        self.cursor.execute("COMMIT")
+
+    def rollback(self) -> None:
+        try:
+            self.cursor.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - a broken connection: dead() says so, it is replaced
+            if not self.sqlite:
+                self.conn.invalidate()
+
+    def dead(self) -> bool:
+        if self.conn.invalidated or self.conn.closed:
+            return True
+        driver = self.conn.connection.driver_connection
+        return bool(getattr(driver, "closed", False) or getattr(driver, "broken", False))
+
+    def close(self) -> None:
+        try:
+            self.cursor.close()
+            self.conn.close()
+        except Exception:  # noqa: BLE001, S110 - closing a connection the server already dropped
+            pass
 
 
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        # The store, not the driver, decides when transactions begin (see _Lane.begin).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if engine.url.database not in (None, "", ":memory:"):
@@ -252,13 +352,6 @@ def _sqlite_setup(engine: Engine) -> None:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # IMMEDIATE takes the write lock up front: a command that reads then writes can never
-        # be refused half-way by another writer (SQLITE_BUSY on lock upgrade). Reads need no
-        # lock: in WAL mode they see a snapshot while the worker writes.
-        conn.exec_driver_sql("BEGIN" if conn.info.get("ck_read_only") else "BEGIN IMMEDIATE")
 
 
 _INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...], bool]] = {}
@@ -328,10 +421,10 @@ def _multi_insert_sql(table: Any, count: int) -> tuple[str, tuple[str, ...]]:
 class Transaction:
     """What a command may do inside its one transaction."""
 
-    def __init__(self, conn: Connection, dialect: str) -> None:
+    def __init__(self, conn: Connection, dialect: str, cursor: Any = None) -> None:
         self.conn = conn
         self.dialect = dialect
-        self._cursor: Any = None
+        self._cursor: Any = cursor
         #: rows collected for one combined statement (see Store.inserting), by table
         self._buffer: dict[Any, list[dict[str, Any]]] | None = None
 
