@@ -101,8 +101,10 @@ def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             seen.append(line)
         assert "worker started" in line
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-        err = "".join(seen) + err
+        # read the rest through the same buffered reader: communicate() would miss what
+        # readline() already read ahead (the warnings logged right after "worker started")
+        err = "".join(seen) + proc.stderr.read()
+        proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

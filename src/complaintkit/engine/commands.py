@@ -24,6 +24,7 @@ the runner without the check; an action no rule covers is refused.
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -94,6 +95,8 @@ def is_retryable(exc: BaseException) -> bool:
         if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
             return True
         return "database is locked" in str(orig)
+    if isinstance(exc, sqlite3.OperationalError):  # the store's statements run on the driver itself
+        return "database is locked" in str(exc)
     return getattr(exc, "sqlstate", None) in _RETRY_SQLSTATES
 
 

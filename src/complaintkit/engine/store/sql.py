@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -37,6 +37,7 @@ from complaintkit.core.errors import ConcurrentChange, StoreUnavailable, TicketB
 from complaintkit.core.masking import mask_text
 from complaintkit.core.model import (
     Event,
+    MessageChannel,
     MessageState,
     OutgoingMessage,
     Ticket,
@@ -474,22 +475,37 @@ class Transaction:
             self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         return self._cursor
 
+    # -- statements on the driver cursor ---------------------------------------------------
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run ``sql`` (written with ``?`` marks) on the driver cursor; the text for this
+        dialect is made once. Every statement a command, a timer or the outbox runs goes here:
+        building and compiling a SQLAlchemy statement per call cost more than running it."""
+        cursor = self._raw_cursor()
+        cursor.execute(_dialect_sql(self.dialect, sql), params)
+        return cursor
+
+    def _t(self, moment: datetime) -> Any:
+        """A time as a parameter: naive UTC, and as text on SQLite (how its DATETIME is stored)."""
+        naive = utc(moment)
+        return naive if self.dialect == "postgresql" else naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+
     # -- tickets ---------------------------------------------------------------------------
 
     def load_ticket(self, ticket_id: str, *, lock: bool = True, skip_locked: bool = False) -> Ticket:
         """The ticket, locked for this transaction on PostgreSQL (the first lock a command
         takes: ticket before its timers and messages, everywhere). ``skip_locked``: raise
         :class:`TicketBusy` instead of waiting when another transaction holds it."""
-        query = select(schema.tickets.c.data).where(schema.tickets.c.id == ticket_id)
+        sql = "SELECT data FROM ck_tickets WHERE id = ?"
         if lock and self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=skip_locked)
-        row = self.conn.execute(query).first()
+            sql += " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+        row = self._run(sql, (ticket_id,)).fetchone()
         if row is None:
-            if skip_locked and self.dialect == "postgresql" and self.conn.execute(
-                    select(schema.tickets.c.id).where(schema.tickets.c.id == ticket_id)).first() is not None:
+            if skip_locked and lock and self.dialect == "postgresql" and self._run(
+                    "SELECT 1 FROM ck_tickets WHERE id = ?", (ticket_id,)).fetchone() is not None:
                 raise TicketBusy(ticket_id)
             raise TicketNotFound(ticket_id)
-        return _ticket(row.data)
+        return _ticket(row[0])
 
     def find_tickets(self, *, msisdn: str | None = None, state: TicketState | None = None,
                      states: Iterable[TicketState] | None = None, department: str | None = None,
@@ -497,48 +513,34 @@ class Transaction:
                      parent_id: str | None = None, since: datetime | None = None,
                      until: datetime | None = None) -> list[Ticket]:
         """Tickets matching every filter given, oldest first (each filter is on an index)."""
-        if (msisdn is not None and state is None and states is None and department is None and limit is None
-                and parent_id is None and until is None):
-            return self._customer_tickets(msisdn, kind, since)
-        t = schema.tickets.c
-        query = select(t.data).order_by(t.created_at, t.id)
-        if msisdn is not None:
-            query = query.where(t.msisdn == msisdn)
-        if state is not None:
-            query = query.where(t.state == state.value)
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("msisdn", msisdn), ("state", state.value if state is not None else None),
+                              ("department", department), ("kind", kind.value if kind is not None else None),
+                              ("parent_id", parent_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         if states is not None:
-            query = query.where(t.state.in_([s.value for s in states]))
-        if department is not None:
-            query = query.where(t.department == department)
-        if kind is not None:
-            query = query.where(t.kind == kind.value)
-        if parent_id is not None:
-            query = query.where(t.parent_id == parent_id)
+            values = [s.value for s in states]
+            if not values:
+                return []
+            where.append(f"state IN ({', '.join('?' * len(values))})")
+            params.extend(values)
         if since is not None:
-            query = query.where(t.created_at >= utc(since))
+            where.append("created_at >= ?")
+            params.append(self._t(since))
         if until is not None:
-            query = query.where(t.created_at < utc(until))
+            where.append("created_at < ?")
+            params.append(self._t(until))
+        sql = "SELECT data FROM ck_tickets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, id"
         if limit is not None:
-            query = query.limit(limit)
-        return [_ticket(r.data) for r in self.conn.execute(query)]
-
-    def _customer_tickets(self, msisdn: str, kind: TicketKind | None, since: datetime | None) -> list[Ticket]:
-        """One customer's tickets (of a kind, since a time): the look-up every acceptance makes
-        for repeat complaints, on ``ix_ck_tickets_msisdn_created``. Run on the driver's cursor
-        with the statement text built once — compiling a Core query costs more than running it —
-        so it also works on the autocommit cursor of :meth:`Store.quick_read`."""
-        mark = "%s" if self.dialect == "postgresql" else "?"
-        sql = f"SELECT data FROM ck_tickets WHERE msisdn = {mark}"
-        params: list[Any] = [msisdn]
-        if kind is not None:
-            sql += f" AND kind = {mark}"
-            params.append(kind.value)
-        if since is not None:
-            sql += f" AND created_at >= {mark}"
-            params.append(utc(since) if self.dialect == "postgresql" else _sqlite_value(utc(since)))
-        cursor = self._raw_cursor()
-        cursor.execute(sql + " ORDER BY created_at, id", params)
-        return [_ticket(row[0]) for row in cursor.fetchall()]
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [_ticket(row[0]) for row in self._run(sql, params).fetchall()]
 
     def insert_ticket(self, ticket: Ticket) -> Ticket:
         stored = attrs.evolve(ticket, version=1)
@@ -551,18 +553,20 @@ class Transaction:
     def update_ticket(self, ticket: Ticket) -> Ticket:
         """Write ``ticket`` if nobody changed it since it was loaded (its ``version``)."""
         stored = attrs.evolve(ticket, version=ticket.version + 1)
-        t = schema.tickets.c
-        result = self.conn.execute(
-            update(schema.tickets).where(t.id == ticket.id, t.version == ticket.version).values(_ticket_row(stored))
-        )
-        if result.rowcount != 1:
+        row = _ticket_row(stored)
+        cursor = self._run(
+            "UPDATE ck_tickets SET version = ?, state = ?, kind = ?, msisdn = ?, category = ?, department = ?, "
+            "created_at = ?, updated_at = ?, data = ?, parent_id = ? WHERE id = ? AND version = ?",
+            (row["version"], row["state"], row["kind"], row["msisdn"], row["category"], row["department"],
+             self._t(stored.created_at), self._t(stored.updated_at), row["data"], row["parent_id"],
+             ticket.id, ticket.version))
+        if cursor.rowcount != 1:
             raise ConcurrentChange(f"ticket {ticket.id} changed meanwhile (version {ticket.version})")
         return stored
 
     def events(self, ticket_id: str) -> list[Event]:
-        e = schema.events.c
-        rows = self.conn.execute(select(e.data).where(e.ticket_id == ticket_id).order_by(e.id))
-        return [converter.structure(json.loads(r.data), Event) for r in rows]
+        rows = self._run("SELECT data FROM ck_events WHERE ticket_id = ? ORDER BY id", (ticket_id,)).fetchall()
+        return [converter.structure(json.loads(r[0]), Event) for r in rows]
 
     def add_events(self, events: Sequence[Event]) -> None:
         if events:
@@ -594,45 +598,41 @@ class Transaction:
     def cancel_timers(self, ticket_id: str, names: Iterable[str]) -> None:
         names = sorted(set(names))
         if names:
-            t = schema.timers.c
-            self.conn.execute(update(schema.timers).where(
-                t.ticket_id == ticket_id, t.state == "pending", t.name.in_(names)).values(state="cancelled"))
+            self._run("UPDATE ck_timers SET state = 'cancelled' WHERE ticket_id = ? AND state = 'pending' "
+                      f"AND name IN ({', '.join('?' * len(names))})", (ticket_id, *names))
 
     def pending_timers(self, ticket_id: str | None = None) -> list[Timer]:
-        t = schema.timers.c
-        query = select(t.ticket_id, t.name, t.due_at, t.data).where(t.state == "pending").order_by(t.due_at, t.id)
+        sql = "SELECT ticket_id, name, due_at, data FROM ck_timers WHERE state = 'pending'"
+        params: tuple[Any, ...] = ()
         if ticket_id is not None:
-            query = query.where(t.ticket_id == ticket_id)
-        return [Timer(r.ticket_id, r.name, aware(r.due_at), json.loads(r.data)) for r in self.conn.execute(query)]  # type: ignore[arg-type]
+            sql += " AND ticket_id = ?"
+            params = (ticket_id,)
+        rows = self._run(sql + " ORDER BY due_at, id", params).fetchall()
+        return [Timer(r[0], r[1], _read_time(r[2]), json.loads(r[3])) for r in rows]
 
     def next_timer_due(self) -> datetime | None:
-        t = schema.timers.c
-        return aware(self.conn.execute(select(func.min(t.due_at)).where(t.state == "pending")).scalar())
+        row = self._run("SELECT due_at FROM ck_timers WHERE state = 'pending' ORDER BY due_at LIMIT 1").fetchone()
+        return None if row is None else _read_time(row[0])
 
     def due_timers(self, now: datetime, limit: int) -> list[ClaimedTimer]:
         """Pending timers due by ``now``, earliest first — candidates, not locked: the worker
         locks each one's ticket first, then the timer (:meth:`lock_timer`), the order every
         command takes, so a worker and a command can never deadlock."""
-        t = schema.timers.c
-        rows = self.conn.execute(
-            select(t.id, t.ticket_id, t.name, t.due_at, t.data)
-            .where(t.state == "pending", t.due_at <= utc(now)).order_by(t.due_at, t.id).limit(limit))
-        return [ClaimedTimer(r.id, Timer(r.ticket_id, r.name, aware(r.due_at), json.loads(r.data)))  # type: ignore[arg-type]
-                for r in rows]
+        rows = self._run("SELECT id, ticket_id, name, due_at, data FROM ck_timers WHERE state = 'pending' "
+                         "AND due_at <= ? ORDER BY due_at, id LIMIT ?", (self._t(now), int(limit))).fetchall()
+        return [ClaimedTimer(r[0], Timer(r[1], r[2], _read_time(r[3]), json.loads(r[4]))) for r in rows]
 
     def lock_timer(self, timer_id: int) -> bool:
         """Lock a candidate timer (after its ticket); False if it fired, was cancelled or is
         being fired by another worker meanwhile."""
-        t = schema.timers.c
-        query = select(t.id).where(t.id == timer_id, t.state == "pending")
+        sql = "SELECT id FROM ck_timers WHERE id = ? AND state = 'pending'"
         if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return self.conn.execute(query).first() is not None
+            sql += " FOR UPDATE SKIP LOCKED"
+        return self._run(sql, (timer_id,)).fetchone() is not None
 
     def quarantine_timer(self, timer_id: int, error: str) -> None:
-        t = schema.timers.c
-        self.conn.execute(update(schema.timers).where(t.id == timer_id, t.state == "pending")
-                          .values(state="quarantined", last_error=error[:2000]))
+        self._run("UPDATE ck_timers SET state = 'quarantined', last_error = ? WHERE id = ? AND state = 'pending'",
+                  (error[:2000], timer_id))
 
     def quarantined_timers(self) -> list[dict[str, Any]]:
         t = schema.timers.c
@@ -642,15 +642,13 @@ class Transaction:
 
     def release_timer(self, timer_id: int) -> bool:
         """Put a quarantined timer back to pending (after its cause was fixed)."""
-        t = schema.timers.c
-        return bool(self.conn.execute(update(schema.timers).where(t.id == timer_id, t.state == "quarantined")
-                                      .values(state="pending", last_error=None)).rowcount)
+        return bool(self._run("UPDATE ck_timers SET state = 'pending', last_error = NULL "
+                              "WHERE id = ? AND state = 'quarantined'", (timer_id,)).rowcount)
 
     def mark_timer_fired(self, timer_id: int, at: datetime) -> None:
-        t = schema.timers.c
-        result = self.conn.execute(update(schema.timers).where(t.id == timer_id, t.state == "pending")
-                                   .values(state="fired", fired_at=utc(at)))
-        if result.rowcount != 1:
+        cursor = self._run("UPDATE ck_timers SET state = 'fired', fired_at = ? WHERE id = ? AND state = 'pending'",
+                           (self._t(at), timer_id))
+        if cursor.rowcount != 1:
             raise ConcurrentChange(f"timer {timer_id} is no longer pending")
 
     # -- outbox ----------------------------------------------------------------------------
@@ -672,14 +670,11 @@ class Transaction:
 
     def _insert_ignoring_duplicate(self, table: Any, row: dict[str, Any], key: str | tuple[str, ...]) -> bool:
         """Insert unless ``key`` exists; True if inserted. RETURNING tells, where rowcount may not."""
-        keys = [key] if isinstance(key, str) else list(key)
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        statement = (dialect_insert(table).values(row).on_conflict_do_nothing(index_elements=keys)
-                     .returning(table.c[keys[0]]))
-        return self.conn.execute(statement).first() is not None
+        keys = (key,) if isinstance(key, str) else tuple(key)
+        names = _insert_columns(table)
+        sql = _ignoring_insert_sql(table, keys)
+        convert = _sqlite_value if self.dialect == "sqlite" else _same
+        return self._run(sql, [convert(row.get(n)) for n in names]).fetchone() is not None
 
     def claim_messages(self, channel: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedMessage]:
         """Messages due for an attempt, leased to this worker until ``now + lease``.
@@ -688,66 +683,58 @@ class Transaction:
         :meth:`renew_leases`); another then sends the message again. Such a message may have
         reached the far end already: the re-send is counted on the row (``resends``) and logged.
         """
-        o = schema.outbox.c
-        n = utc(now)
-        query = (select(o.id, o.key, o.ticket_id, o.channel, o.recipient, o.sender, o.subject, o.text,
-                        o.template, o.attempts, o.lease_until)
-                 .where(o.channel == channel, o.state.in_([MessageState.INITIAL.value, MessageState.IN_PROGRESS.value]),
-                        o.next_attempt_at <= n, (o.lease_until.is_(None)) | (o.lease_until <= n))
-                 .order_by(o.next_attempt_at, o.id).limit(limit))
+        n = self._t(now)
+        sql = ("SELECT id, key, ticket_id, channel, recipient, sender, subject, text, template, attempts, "
+               "lease_until FROM ck_outbox WHERE channel = ? AND state IN ('initial', 'inProgress') "
+               "AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+               "ORDER BY next_attempt_at, id LIMIT ?")
         if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = self.conn.execute(query).all()
-        if rows:
-            lost = [r.id for r in rows if r.lease_until is not None]
-            self.conn.execute(update(schema.outbox).where(o.id.in_([r.id for r in rows]))
-                              .values(lease_until=utc(now + lease), state=MessageState.IN_PROGRESS.value))
-            if lost:
-                self.conn.execute(update(schema.outbox).where(o.id.in_(lost)).values(resends=o.resends + 1))
-                log.warning("re-sending after a lost claim: the far end may get these twice",
-                            channel=channel, messages=len(lost), keys=[r.key for r in rows if r.id in set(lost)][:10])
-        from complaintkit.core.model import MessageChannel
-
-        return [ClaimedMessage(r.id, OutgoingMessage(r.key, MessageChannel(r.channel), r.recipient, r.text,
-                                                     r.ticket_id, r.subject, r.template, r.sender), r.attempts)
-                for r in rows]
+            sql += " FOR UPDATE SKIP LOCKED"
+        rows = self._run(sql, (channel, n, n, int(limit))).fetchall()
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        marks = ", ".join("?" * len(ids))
+        self._run(f"UPDATE ck_outbox SET lease_until = ?, state = 'inProgress' WHERE id IN ({marks})",
+                  (self._t(now + lease), *ids))
+        lost = [r[0] for r in rows if r[10] is not None]
+        if lost:
+            self._run(f"UPDATE ck_outbox SET resends = resends + 1 WHERE id IN ({', '.join('?' * len(lost))})",
+                      lost)
+            log.warning("re-sending after a lost claim: the far end may get these twice",
+                        channel=channel, messages=len(lost), keys=[r[1] for r in rows if r[10] is not None][:10])
+        return [ClaimedMessage(r[0], OutgoingMessage(r[1], MessageChannel(r[3]), r[4], r[7], r[2], r[6], r[8], r[5]),
+                               r[9]) for r in rows]
 
     def renew_leases(self, message_ids: Sequence[int], until: datetime) -> None:
         """A live worker keeps its claims: messages still being sent stay leased to it."""
         if message_ids:
-            o = schema.outbox.c
-            self.conn.execute(update(schema.outbox).where(
-                o.id.in_(list(message_ids)), o.lease_until.is_not(None)).values(lease_until=utc(until)))
+            self._run(f"UPDATE ck_outbox SET lease_until = ? WHERE id IN ({', '.join('?' * len(message_ids))}) "
+                      "AND lease_until IS NOT NULL", (self._t(until), *message_ids))
 
     def record_sent(self, message_id: int, now: datetime, remote_ids: Sequence[str], parts: int) -> None:
-        o = schema.outbox.c
-        self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
-            state=MessageState.COMPLETED.value, sent_at=utc(now), lease_until=None, attempts=o.attempts + 1,
-            remote_ids=",".join(remote_ids), parts=parts, last_error=""))
-        if remote_ids:
-            for rid in remote_ids:
-                self._insert_ignoring_duplicate(schema.remote_ids, {"remote_id": rid, "outbox_id": message_id},
-                                                "remote_id")
+        self._run("UPDATE ck_outbox SET state = 'completed', sent_at = ?, lease_until = NULL, "
+                  "attempts = attempts + 1, remote_ids = ?, parts = ?, last_error = '' WHERE id = ?",
+                  (self._t(now), ",".join(remote_ids), parts, message_id))
+        for rid in remote_ids:
+            self._insert_ignoring_duplicate(schema.remote_ids, {"remote_id": rid, "outbox_id": message_id},
+                                            "remote_id")
 
     def record_retry(self, message_id: int, next_at: datetime, error: str, *, count: bool = True) -> None:
         """Release the message until ``next_at``; ``count`` uses up one of its attempts."""
-        o = schema.outbox.c
-        self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
-            next_attempt_at=utc(next_at), lease_until=None, attempts=o.attempts + int(count), last_error=error[:500]))
+        self._run("UPDATE ck_outbox SET next_attempt_at = ?, lease_until = NULL, attempts = attempts + ?, "
+                  "last_error = ? WHERE id = ?", (self._t(next_at), int(count), error[:500], message_id))
 
     def record_failed(self, message_id: int, error: str) -> None:
-        o = schema.outbox.c
-        self.conn.execute(update(schema.outbox).where(o.id == message_id).values(
-            state=MessageState.FAILED.value, lease_until=None, attempts=o.attempts + 1, last_error=error[:500]))
+        self._run("UPDATE ck_outbox SET state = 'failed', lease_until = NULL, attempts = attempts + 1, "
+                  "last_error = ? WHERE id = ?", (error[:500], message_id))
 
     def record_delivery(self, remote_id: str, state: str, at: datetime) -> bool:
-        r = schema.remote_ids.c
-        row = self.conn.execute(select(r.outbox_id).where(r.remote_id == remote_id)).first()
+        row = self._run("SELECT outbox_id FROM ck_remote_ids WHERE remote_id = ?", (remote_id,)).fetchone()
         if row is None:
             return False
-        o = schema.outbox.c
-        self.conn.execute(update(schema.outbox).where(o.id == row.outbox_id).values(delivery=state,
-                                                                                  delivered_at=utc(at)))
+        self._run("UPDATE ck_outbox SET delivery = ?, delivered_at = ? WHERE id = ?",
+                  (state, self._t(at), row[0]))
         return True
 
     def messages(self, *, ticket_id: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
@@ -762,15 +749,14 @@ class Transaction:
     def record_inbound(self, sender: str, recipient: str, text: str, at: datetime, outcome: str,
                        ticket_id: str = "") -> int:
         """Record a customer's SMS; returns its row id (the key of the answer to it)."""
-        i = schema.inbound.c
-        return int(self.conn.execute(insert(schema.inbound).values(
-            sender=sender, recipient=recipient, text=text, received_at=utc(at), outcome=outcome,
-            ticket_id=ticket_id).returning(i.id)).scalar_one())
+        return int(self._run(
+            "INSERT INTO ck_inbound (sender, recipient, text, received_at, outcome, ticket_id) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (sender, recipient, text, self._t(at), outcome, ticket_id)).fetchone()[0])
 
     def inbound(self) -> list[dict[str, Any]]:
         i = schema.inbound.c
         return [dict(r._mapping) for r in self.conn.execute(select(schema.inbound).order_by(i.id))]
-
 
     # -- detectors -------------------------------------------------------------------------
 
@@ -781,9 +767,8 @@ class Transaction:
         }, ("detector", "window_start"))
 
     def settle_detector_window(self, detector: str, window_start: datetime, emitted: int) -> None:
-        d = schema.detector_runs.c
-        self.conn.execute(update(schema.detector_runs).where(
-            d.detector == detector, d.window_start == utc(window_start)).values(emitted=emitted))
+        self._run("UPDATE ck_detector_runs SET emitted = ? WHERE detector = ? AND window_start = ?",
+                  (emitted, detector, self._t(window_start)))
 
     def detector_runs(self, detector: str | None = None) -> list[dict[str, Any]]:
         d = schema.detector_runs.c
@@ -796,39 +781,34 @@ class Transaction:
 
     def add_inbox(self, kind: str, payload: dict[str, Any], received_at: datetime, now: datetime) -> int:
         """Store what the far end delivered; returns its row id."""
-        i = schema.inbox.c
-        return int(self.conn.execute(insert(schema.inbox).values(
-            kind=kind, payload=json.dumps(payload, ensure_ascii=False, default=_json_default),
-            received_at=utc(received_at), created_at=utc(now), state="pending", attempts=0,
-            next_attempt_at=utc(now), last_error="", outcome="").returning(i.id)).scalar_one())
+        return int(self._run(
+            "INSERT INTO ck_inbox (kind, payload, received_at, created_at, state, attempts, next_attempt_at, "
+            "last_error, outcome) VALUES (?, ?, ?, ?, 'pending', 0, ?, '', '') RETURNING id",
+            (kind, json.dumps(payload, ensure_ascii=False, default=_json_default), self._t(received_at),
+             self._t(now), self._t(now))).fetchone()[0])
 
     def due_inbox(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         """Pending inbox rows due for a (first or next) attempt, oldest first; not locked —
         :meth:`lock_inbox` takes each in the transaction that handles it."""
-        i = schema.inbox.c
-        rows = self.conn.execute(select(i.id, i.kind, i.payload, i.received_at, i.attempts)
-                                 .where(i.state == "pending", i.next_attempt_at <= utc(now))
-                                 .order_by(i.id).limit(limit))
-        return [{"id": r.id, "kind": r.kind, "payload": json.loads(r.payload), "received_at": aware(r.received_at),
-                 "attempts": r.attempts} for r in rows]
+        rows = self._run("SELECT id, kind, payload, received_at, attempts FROM ck_inbox WHERE state = 'pending' "
+                         "AND next_attempt_at <= ? ORDER BY id LIMIT ?", (self._t(now), int(limit))).fetchall()
+        return [{"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "received_at": _read_time(r[3]),
+                 "attempts": r[4]} for r in rows]
 
     def lock_inbox(self, inbox_id: int) -> bool:
-        i = schema.inbox.c
-        query = select(i.id).where(i.id == inbox_id, i.state == "pending")
+        sql = "SELECT id FROM ck_inbox WHERE id = ? AND state = 'pending'"
         if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return self.conn.execute(query).first() is not None
+            sql += " FOR UPDATE SKIP LOCKED"
+        return self._run(sql, (inbox_id,)).fetchone() is not None
 
     def settle_inbox(self, inbox_id: int, outcome: str) -> None:
-        i = schema.inbox.c
-        self.conn.execute(update(schema.inbox).where(i.id == inbox_id).values(
-            state="done", outcome=outcome[:20], attempts=i.attempts + 1, last_error=""))
+        self._run("UPDATE ck_inbox SET state = 'done', outcome = ?, attempts = attempts + 1, last_error = '' "
+                  "WHERE id = ?", (outcome[:20], inbox_id))
 
     def retry_inbox(self, inbox_id: int, next_at: datetime, error: str, *, quarantine: bool) -> None:
-        i = schema.inbox.c
-        self.conn.execute(update(schema.inbox).where(i.id == inbox_id, i.state == "pending").values(
-            state="quarantined" if quarantine else "pending", attempts=i.attempts + 1,
-            next_attempt_at=utc(next_at), last_error=error[:2000]))
+        self._run("UPDATE ck_inbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+                  "WHERE id = ? AND state = 'pending'",
+                  ("quarantined" if quarantine else "pending", self._t(next_at), error[:2000], inbox_id))
 
     def inbox(self, *, state: str | None = None) -> list[dict[str, Any]]:
         i = schema.inbox.c
@@ -841,6 +821,30 @@ class Transaction:
         i = schema.inbox.c
         return bool(self.conn.execute(update(schema.inbox).where(i.id == inbox_id, i.state == "quarantined")
                                       .values(state="pending", next_attempt_at=utc(now))).rowcount)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dialect_sql(dialect: str, sql: str) -> str:
+    # sqlite3 takes qmark parameters, psycopg format ones; no statement here holds a literal ? or %
+    return sql.replace("?", "%s") if dialect == "postgresql" else sql
+
+
+def _read_time(value: Any) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives its DATETIME text back)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.lru_cache(maxsize=32)
+def _ignoring_insert_sql(table: Any, keys: tuple[str, ...]) -> str:
+    names = _insert_columns(table)
+    return (f"INSERT INTO {table.name} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT ({', '.join(keys)}) DO NOTHING "
+            f"RETURNING {keys[0]}")
 
 
 def _integrity_errors() -> tuple[type[Exception], ...]:
