@@ -123,6 +123,9 @@ class Runner:
         self.registry = registry
         self.gate = gate
         self.attempts = attempts
+        #: each detector's last window this process saw done: a detector looks at its scan (open
+        #: tickets, the last hours' complaints) once per window, not on every pass
+        self.windows_done: dict[str, datetime] = {}
 
     def run(self, command: Command) -> Any:
         """Run ``command`` in one transaction, re-running it on a conflict; its result."""

@@ -48,6 +48,8 @@ def run_due(runner: Runner, now: datetime) -> int:
 
 def run_one(runner: Runner, detector: Detector, now: datetime) -> bool:
     window = window_of(now, detector.every)
+    if runner.windows_done.get(detector.name) == window.start:
+        return False
 
     def decide(loaded: Loaded, ctx: Context) -> Outcome:
         commands = tuple(detector.detect(loaded.tickets(detector.scan), window, ctx))
@@ -62,6 +64,7 @@ def run_one(runner: Runner, detector: Detector, now: datetime) -> bool:
         settle=lambda tx, outcome: tx.settle_detector_window(detector.name, window.start, len(outcome.then)),
     )
     result = runner.run(command)
+    runner.windows_done[detector.name] = window.start
     if result is SKIPPED:
         return False
     log.info("detector ran", detector=detector.name, window=window.start.isoformat(), emitted=result)

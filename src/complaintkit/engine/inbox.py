@@ -22,6 +22,7 @@ import attrs
 from complaintkit.core.clock import Clock
 from complaintkit.core.model import mask_number
 from complaintkit.engine.commands import SKIPPED, is_retryable
+from complaintkit.engine.store.quiet import INBOX
 from complaintkit.logging import get_logger
 from complaintkit.ports.transports import DeliveryReceipt, DeliveryState, InboundSms, MalformedSms
 
@@ -78,10 +79,16 @@ class InboxSink:
 
 def process(runner: Runner, now: datetime, *, limit: int | None = None) -> int:
     """Handle the inbox rows due by ``now``; how many were settled or set aside."""
+    quiet = runner.store.quiet
+    if quiet.sleeping(INBOX, now):
+        return 0
     done = 0
     while limit is None or done < limit:
+        mark = quiet.mark(INBOX)
         with runner.store.read() as tx:
             rows = tx.due_inbox(now, BATCH)
+            if not rows:
+                quiet.settle(INBOX, tx.next_inbox_due(), mark)
         if not rows:
             return done
         progressed = False

@@ -25,6 +25,7 @@ from complaintkit.core.errors import InvalidInput
 from complaintkit.core.model import MessageChannel
 from complaintkit.engine.inbox import InboxSink, process
 from complaintkit.engine.store import ClaimedMessage
+from complaintkit.engine.store.quiet import outbox_key
 from complaintkit.logging import get_logger
 from complaintkit.ports.transports import (
     EmailRequest,
@@ -123,8 +124,15 @@ class Outbox:
         return handled
 
     def _claim(self, channel: MessageChannel) -> list[ClaimedMessage]:
+        quiet, key, now = self.kit.store.quiet, outbox_key(channel.value), self.kit.clock.now()
+        if quiet.sleeping(key, now):
+            return []  # nothing of this channel is due before a moment still to come
+        mark = quiet.mark(key)
         with self.kit.store.transaction() as tx:
-            return tx.claim_messages(channel.value, self.kit.clock.now(), self.batch, self.lease)
+            claimed = tx.claim_messages(channel.value, now, self.batch, self.lease)
+            if not claimed:
+                quiet.settle(key, tx.next_message_due(channel.value), mark)
+            return claimed
 
     def _send(self, channel: MessageChannel, transport: Any, claimed: list[ClaimedMessage]) -> int:
         by_key = {c.message.key: c for c in claimed}

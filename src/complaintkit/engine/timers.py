@@ -17,6 +17,7 @@ from complaintkit.core.model import Actor, Decision, Timer
 from complaintkit.engine.commands import SKIPPED, Command, Loaded, OneTicket, Outcome, is_retryable
 from complaintkit.engine.context import Context
 from complaintkit.engine.store import ClaimedTimer
+from complaintkit.engine.store.quiet import TIMERS
 from complaintkit.logging import get_logger
 
 if TYPE_CHECKING:
@@ -34,10 +35,16 @@ class UnknownTimerKind(LookupError):
 
 def fire_due(runner: Runner, now: datetime, *, limit: int | None = None) -> int:
     """Fire every timer due by ``now``, earliest first; return how many fired (or were set aside)."""
+    quiet = runner.store.quiet
+    if quiet.sleeping(TIMERS, now):
+        return 0  # no timer is due before a moment still to come: no transaction at all
     done = 0
     while limit is None or done < limit:
+        mark = quiet.mark(TIMERS)
         with runner.store.read() as tx:
             candidates = tx.due_timers(now, BATCH if limit is None else min(BATCH, limit - done))
+            if not candidates:
+                quiet.settle(TIMERS, tx.next_timer_due(), mark)
         if not candidates:
             return done
         progressed = False

@@ -46,6 +46,7 @@ from complaintkit.core.model import (
     Timer,
 )
 from complaintkit.engine.store import schema
+from complaintkit.engine.store.quiet import INBOX, TIMERS, Quiet, outbox_key
 from complaintkit.logging import get_logger
 
 log = get_logger(__name__)
@@ -100,6 +101,8 @@ class Store:
         self._lanes_lock = threading.Lock()
         #: transactions run, writes and reads apart: what a benchmark counts
         self.counts = {"writes": 0, "reads": 0}
+        #: what this process knows is not waiting (see quiet.py): the worker's loops skip empty passes
+        self.quiet = Quiet()
         # an in-memory SQLite database is one connection shared by every thread (the worker's
         # loops, a transport's I/O thread handing replies to the inbox): one user at a time
         self._shared = threading.RLock() if engine.pool.__class__.__name__ == "StaticPool" else None
@@ -191,9 +194,11 @@ class Store:
             lane, own = self._take_lane()
             try:
                 lane.begin(immediate=True)
-                yield Transaction(lane.conn, self.dialect, lane.cursor)
+                tx = Transaction(lane.conn, self.dialect, lane.cursor)
+                yield tx
                 lane.commit()
                 self.counts["writes"] += 1
+                self._woken(tx)
             except BaseException:
                 lane.rollback()
                 raise
@@ -258,6 +263,16 @@ class Store:
         tx._cursor = self._inserter()
         yield tx
         tx._flush()
+        self.counts["writes"] += 1
+        self._woken(tx)
+
+    def _woken(self, tx: Transaction) -> None:
+        """After a commit: wake the loops for what it queued (see quiet.py)."""
+        for key, at in tx.wakes:
+            if key.endswith("*"):
+                self.quiet.wake_prefix(key[:-1])
+            else:
+                self.quiet.wake(key, at)
 
     def _inserter(self) -> Any:
         """A cursor on this thread's autocommit connection for :meth:`inserting` (kept, not pooled: checking
@@ -426,6 +441,8 @@ class Transaction:
         self.conn = conn
         self.dialect = dialect
         self._cursor: Any = cursor
+        #: loops to wake after the commit: (key, due at or None for now)
+        self.wakes: list[tuple[str, datetime | None]] = []
         #: rows collected for one combined statement (see Store.inserting), by table
         self._buffer: dict[Any, list[dict[str, Any]]] | None = None
 
@@ -589,6 +606,7 @@ class Transaction:
                 by_ticket.setdefault(tm.ticket_id, []).append(tm.name)
             for ticket_id, names in by_ticket.items():
                 self.cancel_timers(ticket_id, names)
+        self.wakes.append((TIMERS, min(tm.due_at for tm in timers)))
         self._insert_many(schema.timers, [
             {"ticket_id": tm.ticket_id, "name": tm.name, "due_at": utc(tm.due_at), "state": "pending",
              "data": json.dumps(tm.data, ensure_ascii=False) if tm.data else "{}"}
@@ -642,6 +660,7 @@ class Transaction:
 
     def release_timer(self, timer_id: int) -> bool:
         """Put a quarantined timer back to pending (after its cause was fixed)."""
+        self.wakes.append((TIMERS, None))
         return bool(self._run("UPDATE ck_timers SET state = 'pending', last_error = NULL "
                               "WHERE id = ? AND state = 'quarantined'", (timer_id,)).rowcount)
 
@@ -659,6 +678,7 @@ class Transaction:
         ``fresh``: the caller knows no key can exist yet (a ticket created in this transaction),
         so the rows are inserted without the duplicate check (no read-back, pipeline-safe).
         """
+        self.wakes.extend((outbox_key(ch), None) for ch in {m.channel.value for m in messages})
         if fresh:
             self._insert_many(schema.outbox, [_message_row(m, now) for m in messages])
             return len(messages)
@@ -722,6 +742,7 @@ class Transaction:
 
     def record_retry(self, message_id: int, next_at: datetime, error: str, *, count: bool = True) -> None:
         """Release the message until ``next_at``; ``count`` uses up one of its attempts."""
+        self.wakes.append((outbox_key("*"), None))
         self._run("UPDATE ck_outbox SET next_attempt_at = ?, lease_until = NULL, attempts = attempts + ?, "
                   "last_error = ? WHERE id = ?", (self._t(next_at), int(count), error[:500], message_id))
 
@@ -781,11 +802,24 @@ class Transaction:
 
     def add_inbox(self, kind: str, payload: dict[str, Any], received_at: datetime, now: datetime) -> int:
         """Store what the far end delivered; returns its row id."""
+        self.wakes.append((INBOX, None))
         return int(self._run(
             "INSERT INTO ck_inbox (kind, payload, received_at, created_at, state, attempts, next_attempt_at, "
             "last_error, outcome) VALUES (?, ?, ?, ?, 'pending', 0, ?, '', '') RETURNING id",
             (kind, json.dumps(payload, ensure_ascii=False, default=_json_default), self._t(received_at),
              self._t(now), self._t(now))).fetchone()[0])
+
+    def next_inbox_due(self) -> datetime | None:
+        row = self._run("SELECT MIN(next_attempt_at) FROM ck_inbox WHERE state = 'pending'").fetchone()
+        return None if row is None or row[0] is None else _read_time(row[0])
+
+    def next_message_due(self, channel: str) -> datetime | None:
+        """When the next message of ``channel`` may be claimed (its next attempt, or the end of
+        the lease a lost worker holds on it); None when none is waiting."""
+        row = self._run("SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at "
+                        "THEN lease_until ELSE next_attempt_at END) FROM ck_outbox WHERE channel = ? "
+                        "AND state IN ('initial', 'inProgress')", (channel,)).fetchone()
+        return None if row is None or row[0] is None else _read_time(row[0])
 
     def due_inbox(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         """Pending inbox rows due for a (first or next) attempt, oldest first; not locked —
@@ -806,6 +840,8 @@ class Transaction:
                   "WHERE id = ?", (outcome[:20], inbox_id))
 
     def retry_inbox(self, inbox_id: int, next_at: datetime, error: str, *, quarantine: bool) -> None:
+        if not quarantine:
+            self.wakes.append((INBOX, next_at))
         self._run("UPDATE ck_inbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
                   "WHERE id = ? AND state = 'pending'",
                   ("quarantined" if quarantine else "pending", self._t(next_at), error[:2000], inbox_id))
@@ -818,6 +854,7 @@ class Transaction:
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
     def release_inbox(self, inbox_id: int, now: datetime) -> bool:
+        self.wakes.append((INBOX, None))
         i = schema.inbox.c
         return bool(self.conn.execute(update(schema.inbox).where(i.id == inbox_id, i.state == "quarantined")
                                       .values(state="pending", next_attempt_at=utc(now))).rowcount)
