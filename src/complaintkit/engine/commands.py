@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 from sqlalchemy.exc import DBAPIError
 
-from complaintkit.core.errors import ConcurrentChange, PermissionDenied
+from complaintkit.core.errors import ConcurrentChange, PermissionDenied, TicketBusy
 from complaintkit.core.model import Actor, Decision, Event, Ticket
 from complaintkit.engine.context import Context
 
@@ -135,6 +135,8 @@ class Runner:
             except PermissionDenied as refused:
                 self._record_refusal(refused, command.at)
                 raise
+            except TicketBusy:
+                raise  # asked not to wait for a ticket another transaction holds: nor to retry it
             except Exception as exc:
                 if not is_retryable(exc) or attempt == self.attempts - 1:
                     if is_retryable(exc) and not isinstance(exc, ConcurrentChange):

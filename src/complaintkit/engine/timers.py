@@ -9,6 +9,7 @@ visible in ``complaintkit doctor``, releasable — and every other timer goes on
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -48,16 +49,33 @@ def fire_due(runner: Runner, now: datetime, *, limit: int | None = None) -> int:
         if not candidates:
             return done
         progressed = False
-        for claimed in candidates:
+        waiting = list(candidates)
+        while waiting:
+            claimed = waiting.pop(0)
             outcome = fire_one(runner, claimed, now)
             if outcome != "skipped":
                 done += 1
                 progressed = True
+            elif waiting:
+                waiting = _elsewhere(waiting)
             if limit is not None and done >= limit:
                 return done
         if not progressed:
             return done  # every candidate is being handled elsewhere: come back on the next pass
     return done
+
+
+def _elsewhere(waiting: list[ClaimedTimer]) -> list[ClaimedTimer]:
+    """Another worker holds what this one just tried: it is working down the same earliest
+    timers, so go on from a ticket further along rather than follow it and find each one fired.
+    A lone worker never gets here and fires strictly earliest first; a ticket's own timers keep
+    their order."""
+    by_ticket: dict[str, list[ClaimedTimer]] = {}
+    for claimed in waiting:
+        by_ticket.setdefault(claimed.timer.ticket_id, []).append(claimed)
+    groups = list(by_ticket.values())
+    cut = random.randrange(len(groups))
+    return [claimed for group in groups[cut:] + groups[:cut] for claimed in group]
 
 
 def fire_one(runner: Runner, claimed: ClaimedTimer, now: datetime) -> str:
