@@ -46,7 +46,7 @@ def _structure_time(value: Any, _: type) -> time:
 
 
 converter.register_structure_hook(datetime, _structure_datetime)
-converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
+converter.register_unstructure_hook(datetime, datetime.isoformat)
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_structure_hook(time, _structure_time)

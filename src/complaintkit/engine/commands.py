@@ -23,6 +23,7 @@ the runner without the check; an action no rule covers is refused.
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 import time
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from complaintkit.hooks.manager import Plugins
 
 log = get_logger(__name__)
+_stdlib_log = logging.getLogger(__name__)
 
 
 SKIPPED = object()
@@ -280,8 +282,9 @@ class Runner:
                 except Exception:
                     log.exception("after-commit listener failed", listener=getattr(listener, "__qualname__", "?"),
                                   ticket_id=ticket.id)
-            log.debug("ticket changed", ticket_id=ticket.id, state=ticket.state.value,
-                      events=[e.kind for e in events])
+            if _stdlib_log.isEnabledFor(logging.DEBUG):  # every command passes here: build nothing unasked
+                log.debug("ticket changed", ticket_id=ticket.id, state=ticket.state.value,
+                          events=[e.kind for e in events])
 
 
 def write_decision(tx: Transaction, decision: Decision, now: datetime, *, fresh: bool = False) -> Ticket:

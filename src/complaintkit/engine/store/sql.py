@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -370,21 +370,13 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.close()
 
 
-_INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...], bool]] = {}
-
-
-def _insert_sql(conn: Connection, table: Any) -> tuple[str, tuple[str, ...], bool]:
-    """The INSERT for ``table`` compiled once per dialect: (sql, column order, positional?)."""
-    key = (conn.dialect.name, table.name)
-    found = _INSERTS.get(key)
-    if found is None:
-        columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
-        compiled = insert(table).values({c.name: None for c in columns}).compile(dialect=conn.dialect)
-        # positional drivers (sqlite3) take tuples in this order; named ones (psycopg) take dicts
-        found = (compiled.string, tuple(compiled.positiontup) if compiled.positional else  # type: ignore[arg-type]
-                 tuple(c.name for c in columns), compiled.positional)
-        _INSERTS[key] = found
-    return found
+@functools.lru_cache(maxsize=32)
+def _sqlite_insert(table: Any) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
+    """SQLite's INSERT for ``table``: (sql, column order, positions of the DATETIME columns)."""
+    names = _insert_columns(table)
+    sql = (f"INSERT INTO {table.name} ({', '.join(chr(34) + n + chr(34) for n in names)}) "
+           f"VALUES ({', '.join('?' * len(names))})")
+    return sql, names, tuple(i for i, n in enumerate(names) if isinstance(table.c[n].type, DateTime))
 
 
 @functools.lru_cache(maxsize=32)
@@ -479,9 +471,15 @@ class Transaction:
             sql, names = _multi_insert_sql(table, len(rows))
             cursor.execute(sql, [r.get(n) for r in rows for n in names])
             return
-        sql, names, positional = _insert_sql(self.conn, table)
-        params: list[Any] = ([tuple(_sqlite_value(r.get(n)) for n in names) for r in rows] if positional
-                             else [{n: _sqlite_value(r.get(n)) for n in names} for r in rows])
+        sql, names, times = _sqlite_insert(table)
+        params: list[Any] = []
+        for r in rows:
+            values: list[Any] = [r.get(n) for n in names]
+            for i in times:  # DATETIME as SQLAlchemy writes it on SQLite (see _sqlite_value)
+                moment = values[i]
+                if moment is not None:
+                    values[i] = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+            params.append(values)
         if len(params) == 1:
             cursor.execute(sql, params[0])
         else:
