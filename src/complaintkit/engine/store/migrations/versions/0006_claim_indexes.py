@@ -13,8 +13,8 @@
   ``ix_ck_tickets_msisdn_created`` (msisdn first) and are few; one index less to write on every
   ticket and every change of state.
 - ``ix_ck_timers_due`` (state, due_at, id) stays: it already reads the due timers in the claim's
-  order. The claim sorted only while the table's statistics were stale (the planner then expected
-  a handful of due timers): hence the analyze settings below.
+  order. The claim sorted (every due timer, on every claim) only while the table had no statistics
+  yet and the planner expected a handful of due timers: hence the analyze settings below.
 - PostgreSQL only: autovacuum and fill factors for the hot tables (see ``_STORAGE``).
 
 Revision ID: 0006
@@ -36,8 +36,8 @@ TO_SEND = "state IN ('initial', 'inProgress')"
 _STORAGE: dict[str, dict[str, str]] = {
     # every timer is written pending and updated once (fired or cancelled): one dead row, and one
     # dead entry at the head of the due range every claim walks, per timer. Vacuum at 2 % changed
-    # rows instead of 20 %; analyze as often, or the claim plans on stale counts of due timers and
-    # sorts them all (measured: a sort of 10,000 rows on each claim). No fill factor: every
+    # rows instead of 20 %; analyze as often: a claim planned without counts of the due timers
+    # sorted them all (measured: 10,000 rows sorted on each claim). No fill factor: every
     # update changes ``state``, an indexed column, so none can be HOT.
     "ck_timers": {"autovacuum_vacuum_scale_factor": "0.02", "autovacuum_analyze_scale_factor": "0.02"},
     # every message is updated at least twice (claimed, sent): two dead rows and two dead entries
