@@ -277,9 +277,6 @@ HOT = {
 
 #: SQLite matches a partial index's WHERE only against literals: ``state IN (?, ?)`` cannot use
 #: ix_ck_outbox_claim there (see the recommended form below)
-_BOUND_STATES = pytest.mark.xfail(strict=True, reason="claim_messages binds the states; SQLite needs them literal")
-
-
 def _uses(db: Database, plan: list[str], index: str) -> bool:
     if db.dialect == "sqlite":
         return any(re.search(rf"USING (COVERING )?INDEX {index}\b|USING {index}\b", step) for step in plan)
@@ -293,9 +290,7 @@ def _sorts(db: Database, plan: list[str]) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(HOT))
-def test_a_hot_statement_uses_its_index(db: Database, name: str, request: pytest.FixtureRequest) -> None:
-    if name == "outbox claim" and db.dialect == "sqlite":
-        request.applymarker(_BOUND_STATES)
+def test_a_hot_statement_uses_its_index(db: Database, name: str) -> None:
     hot = HOT[name]
     sql, params = _statement(db, hot.table, hot.call)
     plan = db.explain(sql, params)
@@ -306,7 +301,7 @@ def test_a_hot_statement_uses_its_index(db: Database, name: str, request: pytest
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("name", ["due timers", "inbox due"])
+@pytest.mark.parametrize("name", ["due timers", "inbox due", "outbox claim"])
 def test_a_claims_prepared_plan_keeps_its_index(db: Database, name: str) -> None:
     """A claim runs many times a minute: psycopg prepares it, and PostgreSQL may then plan it
     once for any parameters. That plan must read the index in order too."""
