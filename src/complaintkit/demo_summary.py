@@ -105,6 +105,33 @@ def summarize(kit: Any, start: datetime, end: datetime, *, arbitrated: int = 0) 
     )
 
 
+def summary_rows(result: DemoResult, *, emails_sent: int) -> list[tuple[str, str]]:
+    """The summary as the demo prints it, one (measure, value) a line."""
+    rows = [("tickets", str(result.tickets))]
+    rows += [(f"  in state {state}", str(count)) for state, count in result.by_state.items()]
+    rows += [("archived", str(result.archived)),
+             ("overdue (marked)", str(result.overdue)),
+             ("average handling time (accept → archive)", f"{result.average_handling_hours:.1f} h"),
+             ("online follow-ups", str(result.follow_ups))]
+    rows += [(f"  customer replies: {outcome}", str(count)) for outcome, count in sorted(result.replies.items())]
+    rows += [(f"return visits by {channel}", str(count)) for channel, count in result.visits_by_channel.items()]
+    rows += [(f"  return visits: {outcome}", str(count)) for outcome, count in result.visits_by_outcome.items()]
+    if result.return_visit_timeliness is not None:
+        rows.append(("return-visit timeliness", f"{result.return_visit_timeliness:.1%}"))
+    rows += [("remedy tickets", str(result.remedy_tickets)),
+             ("tracking rounds", str(result.tracking_rounds)),
+             ("special tickets (E): repeat", str(result.special.get("repeat", 0))),
+             ("  major", str(result.special.get("major", 0))),
+             ("  misdispatched (D5)", str(result.special.get("misdispatched", 0))),
+             ("  misdispatched, arbitrated", str(result.arbitrated)),
+             ("  batch callers recorded", str(result.batch_callers)),
+             ("  batch warnings started / cleared", f"{result.batch_warnings} / {result.batch_cleared}"),
+             ("SMS sent", str(result.sms_sent)),
+             ("e-mail reminders sent", str(emails_sent)),
+             ("messages failed", str(result.messages_failed))]
+    return rows
+
+
 def _text_field(tx: Transaction, key: str) -> Any:
     """A top-level text field of the ticket's JSON, read by the database."""
     data = schema.tickets.c.data
@@ -147,4 +174,4 @@ def _average_handling_hours(tx: Transaction) -> float:
     return total.total_seconds() / 3600 / count if count else 0.0
 
 
-__all__ = ["CHUNK", "DemoResult", "summarize"]
+__all__ = ["CHUNK", "DemoResult", "summarize", "summary_rows"]
