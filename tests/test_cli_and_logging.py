@@ -1,4 +1,4 @@
-"""N3 (masked logs) and the command line: demo, worker, bench intake."""
+"""N3 (masked logs) and the command line: demo, worker, bench intake, bench simulate."""
 
 from __future__ import annotations
 
@@ -120,6 +120,33 @@ def test_bench_intake_ends_with_one_json_line(tmp_path: Path) -> None:
     figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["benchmark"] == "intake"
     assert {"sqlite_kit_per_s", "sqlite_raw_per_s", "sqlite_ratio"} <= figures.keys()
+    structlog.reset_defaults()
+
+
+SIMULATE_KEYS = {"benchmark", "tickets", "seed", "days", "db", "standard", "wall_s", "cpu_s", "cpu_ms_per_ticket",
+                 "write_transactions", "read_transactions", "writes_per_ticket", "reads_per_ticket",
+                 "peak_rss_mib", "peak_rss_before_run_mib", "projected_tickets", "projected_cpu_s",
+                 "projected_cpu_h", "summary"}
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_bench_simulate_ends_with_one_json_line(database: str, request: pytest.FixtureRequest) -> None:
+    db: list[str] = []
+    if database == "postgresql":
+        request.getfixturevalue("pg_schema_url")  # skips (or fails) as the suite says when unreachable
+        db = ["--db", request.getfixturevalue("pg_admin_url")]  # the bench makes its own scratch schema
+    result = CliRunner().invoke(cli, ["bench", "simulate", "--tickets", "40", "--days", "3", "--no-progress", *db])
+    assert result.exit_code == 0, result.output + result.stderr
+    lines = result.stdout.strip().splitlines()
+    figures: dict[str, Any] = json.loads(lines[-1])
+    assert figures.keys() == SIMULATE_KEYS and figures["benchmark"] == "simulate" and figures["db"] == database
+    assert figures["tickets"] == figures["summary"]["tickets"] == 40
+    # every write the run made went through a counted transaction, and the worker read
+    assert figures["write_transactions"] >= 40 and figures["read_transactions"] > 0
+    assert figures["projected_cpu_s"] == pytest.approx(figures["cpu_ms_per_ticket"] * 300, rel=1e-3)
+    # the demo's summary lines are printed as the demo names them
+    assert any(re.match(r"SMS sent\s+\d+", line) for line in lines), lines
+    assert any(line.startswith("  in state archived") for line in lines), lines
     structlog.reset_defaults()
 
 

@@ -144,6 +144,29 @@ def test_a_detection_happens_once_per_window_even_with_two_workers(kit: Complain
     assert len(runs) == 1 and runs[0]["emitted"] == 1
 
 
+def test_a_window_already_run_costs_no_scan(kit: ComplaintKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker pass asks each detector; once its window ran, the claim alone answers — the
+    open (or recent) tickets are not read again until the next window."""
+    from complaintkit.engine.store import Transaction
+
+    kit.accept(DESK, msisdn="13812345678", channel="hotline", category="hotline", description="信号差")
+    clock: Any = kit.clock
+    clock.advance(days=2)
+    worker = Worker(kit, _outbox(kit))
+    scans: list[Any] = []
+    real = Transaction.find_tickets
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        scans.append(kwargs)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Transaction, "find_tickets", counted)
+    assert worker.detect() == 2 and len(scans) == 2  # each detector's scan, once
+    assert worker.detect() == 0 and len(scans) == 2  # the same windows: claimed, not read
+    clock.advance(hours=1)
+    assert worker.detect() == 2 and len(scans) == 4  # both are hourly: the next windows, read once
+
+
 def test_two_parts_may_not_claim_one_timer_kind(ck_db_url: str) -> None:
     class Clash:
         @hookimpl

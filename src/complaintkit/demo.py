@@ -12,7 +12,6 @@ import functools
 import heapq
 import itertools
 import random
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,10 +20,10 @@ import attrs
 
 from complaintkit.core.errors import ComplaintKitError
 from complaintkit.core.model import Actor, Channel, Role, TicketState
+from complaintkit.demo_summary import DemoResult, summarize
 from complaintkit.engine.worker import Worker
 from complaintkit.kit import ComplaintKit
 from complaintkit.logging import get_logger
-from complaintkit.parts.reports import queries as reports
 from complaintkit.testing.clock import VirtualClock
 
 log = get_logger(__name__)
@@ -36,36 +35,6 @@ CHANNEL_WEIGHTS = {
 TIERS = {"low": 30, "medium": 50, "high": 20}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
-
-
-@attrs.define
-class DemoResult:
-    tickets: int
-    by_state: dict[str, int]
-    overdue: int
-    archived: int
-    average_handling_hours: float
-    follow_ups: int
-    replies: dict[str, int]
-    sms_sent: int
-    messages_failed: int
-    virtual_days: float
-    #: return visits done, by channel and by outcome (SPEC G1)
-    visits_by_channel: dict[str, int] = attrs.field(factory=dict)
-    visits_by_outcome: dict[str, int] = attrs.field(factory=dict)
-    #: remedy tickets opened (G3) and tracking rounds run (F1)
-    remedy_tickets: int = 0
-    tracking_rounds: int = 0
-    #: share of return-visit deadlines met on time (L1)
-    return_visit_timeliness: float | None = None
-    #: special tickets: how many carry each marker (repeat, major, misdispatched …)
-    special: dict[str, int] = attrs.field(factory=dict)
-    #: batch requests: callers recorded, warnings started, warnings cleared
-    batch_callers: int = 0
-    batch_warnings: int = 0
-    batch_cleared: int = 0
-    #: misdispatched tickets the complaint-management department arbitrated
-    arbitrated: int = 0
 
 
 @attrs.define
@@ -105,7 +74,6 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
     def at(moment: datetime, action: Callable[[], None]) -> None:
         heapq.heappush(queue, (moment, next(order), action))
 
-    replies: Counter[str] = Counter()
     done = 0
 
     def intake(i: int) -> None:
@@ -299,44 +267,7 @@ def run(kit: ComplaintKit, clock: VirtualClock, worker: Worker, sms: Sms, *, tic
     clock.advance(days=7)  # let the last return visits, follow-up windows and limits run out
     _settle(worker, sms)
 
-    with kit.store.read() as tx:
-        every = tx.find_tickets()
-        # the figures are the complaints'; remedy tickets are counted on their own line
-        all_tickets = [t for t in every if t.kind.value != "remedy"]
-        inbound = tx.inbound()
-        messages = tx.messages()
-    for row in inbound:
-        replies[row["outcome"]] += 1
-    by_state = Counter(t.state.value for t in all_tickets)
-    archived = [t for t in all_tickets if t.state is TicketState.ARCHIVED and t.kind.value == "normal"]
-    visits = kit.parts.return_visits.summary()
-    kpis = reports.kpis(kit, start, clock.now() + timedelta(seconds=1))
-    hours = [(t.updated_at - t.created_at).total_seconds() / 3600 for t in archived]
-    from complaintkit.parts.special.queries import marker_counts
-
-    batches = kit.parts.special.batches()
-    return DemoResult(
-        special=marker_counts(all_tickets),
-        batch_callers=sum(b.callers for b in batches),
-        batch_warnings=sum(1 for b in batches if b.warning_at is not None),
-        batch_cleared=sum(1 for b in batches if b.state == "cleared"),
-        arbitrated=arbitrated,
-        tickets=len(all_tickets),
-        by_state=dict(sorted(by_state.items())),
-        overdue=sum(1 for t in all_tickets if any(m.value == "overdue" for m in t.markers)),
-        archived=by_state.get("archived", 0),
-        average_handling_hours=sum(hours) / len(hours) if hours else 0.0,
-        follow_ups=sum(1 for t in all_tickets if t.problem_type),
-        replies=dict(replies),
-        sms_sent=sum(1 for m in messages if m["channel"] == "sms" and m["state"] == "completed"),
-        messages_failed=sum(1 for m in messages if m["state"] == "failed"),
-        virtual_days=(clock.now() - start).total_seconds() / 86400,
-        visits_by_channel=visits.by_channel,
-        visits_by_outcome=visits.by_outcome,
-        remedy_tickets=len(every) - len(all_tickets),
-        tracking_rounds=sum(row.rounds for row in kit.parts.tracking.tracked()),
-        return_visit_timeliness=kpis.return_visit_timeliness,
-    )
+    return summarize(kit, start, clock.now(), arbitrated=arbitrated)
 
 
 def _settle(worker: Worker, sms: Sms) -> None:

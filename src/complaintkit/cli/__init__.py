@@ -28,6 +28,7 @@ def _load() -> None:
     from complaintkit.bench.deadlines import deadlines
     from complaintkit.bench.intake import intake
     from complaintkit.bench.permissions import permissions
+    from complaintkit.bench.simulate import simulate
     from complaintkit.bench.timers import timers
     from complaintkit.cli.deadline import deadline
     from complaintkit.cli.demo import demo
@@ -47,6 +48,7 @@ def _load() -> None:
     bench.add_command(deadlines)
     bench.add_command(permissions)
     bench.add_command(timers)
+    bench.add_command(simulate)
     try:
         from complaintkit.hooks.manager import Plugins
 

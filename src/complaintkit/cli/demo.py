@@ -44,6 +44,7 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
 
     from complaintkit import demo as scenario
     from complaintkit.cli.failures import open_store
+    from complaintkit.demo_summary import summary_rows
     from complaintkit.engine.outbox import Outbox, RetryPolicy
     from complaintkit.engine.worker import Worker
     from complaintkit.hooks.manager import Plugins
@@ -91,32 +92,8 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
     table = Table(title=f"Summary after {result.virtual_days:.1f} virtual days")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("tickets", str(result.tickets))
-    for state, count in result.by_state.items():
-        table.add_row(f"  in state {state}", str(count))
-    table.add_row("archived", str(result.archived))
-    table.add_row("overdue (marked)", str(result.overdue))
-    table.add_row("average handling time (accept → archive)", f"{result.average_handling_hours:.1f} h")
-    table.add_row("online follow-ups", str(result.follow_ups))
-    for outcome, count in sorted(result.replies.items()):
-        table.add_row(f"  customer replies: {outcome}", str(count))
-    for channel, count in result.visits_by_channel.items():
-        table.add_row(f"return visits by {channel}", str(count))
-    for outcome, count in result.visits_by_outcome.items():
-        table.add_row(f"  return visits: {outcome}", str(count))
-    if result.return_visit_timeliness is not None:
-        table.add_row("return-visit timeliness", f"{result.return_visit_timeliness:.1%}")
-    table.add_row("remedy tickets", str(result.remedy_tickets))
-    table.add_row("tracking rounds", str(result.tracking_rounds))
-    table.add_row("special tickets (E): repeat", str(result.special.get("repeat", 0)))
-    table.add_row("  major", str(result.special.get("major", 0)))
-    table.add_row("  misdispatched (D5)", str(result.special.get("misdispatched", 0)))
-    table.add_row("  misdispatched, arbitrated", str(result.arbitrated))
-    table.add_row("  batch callers recorded", str(result.batch_callers))
-    table.add_row("  batch warnings started / cleared", f"{result.batch_warnings} / {result.batch_cleared}")
-    table.add_row("SMS sent", str(result.sms_sent))
-    table.add_row("e-mail reminders sent", str(len(mail.sent)))
-    table.add_row("messages failed", str(result.messages_failed))
+    for label, value in summary_rows(result, emails_sent=len(mail.sent)):
+        table.add_row(label, value)
     console.print(table)
 
 

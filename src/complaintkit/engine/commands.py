@@ -186,10 +186,19 @@ class Runner:
 
     def execute(self, tx: Transaction, command: Command) -> Any:
         """Load, claim, decide and write ``command`` inside ``tx`` (no retry: the caller's)."""
-        loaded = self._load(tx, command)
-        self.gate.check(command, loaded.declared())
-        if command.claim is not None and not command.claim(tx):
-            return SKIPPED
+        if command.claim is not None and not any(isinstance(n, OneTicket) for n in command.needs):
+            # nothing to lock first: claim before reading, so that a claim already taken — a
+            # detector's window that ran, on every worker pass after the first — costs one
+            # statement, not a scan of the open or recent tickets
+            if not command.claim(tx):
+                return SKIPPED
+            loaded = self._load(tx, command)
+            self.gate.check(command, loaded.declared())
+        else:
+            loaded = self._load(tx, command)
+            self.gate.check(command, loaded.declared())
+            if command.claim is not None and not command.claim(tx):
+                return SKIPPED
         ctx = self.context(command.actor, command.at)
         return self._complete(tx, command, as_outcome(command.decide(loaded, ctx)), ctx.now)
 

@@ -8,8 +8,8 @@ from datetime import datetime
 import attrs
 
 from complaintkit.engine.context import KitReads
-from complaintkit.parts.return_visits.model import Visit
-from complaintkit.parts.return_visits.store import all_visits, ticket_visits
+from complaintkit.parts.return_visits.model import Visit, VisitStatus
+from complaintkit.parts.return_visits.store import all_visits, ticket_visits, visit_counts
 
 
 def visits(kit: KitReads, ticket_id: str) -> list[Visit]:
@@ -37,12 +37,19 @@ class VisitSummary:
 
 
 def summary(kit: KitReads, *, since: datetime | None = None, until: datetime | None = None) -> VisitSummary:
+    """The visits opened in ``[since, until)``, counted by the database (none is loaded)."""
     with kit.store.read() as tx:
-        found = all_visits(tx, since=since, until=until)
-    done = [v for v in found if not v.is_open]
-    return VisitSummary(dict(sorted(Counter(v.channel.value for v in done).items())),
-                        dict(sorted(Counter(v.outcome for v in done).items())),
-                        sum(1 for v in found if v.is_open))
+        counts = visit_counts(tx, since=since, until=until)
+    by_channel: Counter[str] = Counter()
+    by_outcome: Counter[str] = Counter()
+    still_open = 0
+    for status, channel, outcome, n in counts:
+        if status == VisitStatus.OPEN.value:
+            still_open += n
+        else:
+            by_channel[channel] += n
+            by_outcome[outcome] += n
+    return VisitSummary(dict(sorted(by_channel.items())), dict(sorted(by_outcome.items())), still_open)
 
 
 __all__ = ["VisitSummary", "due_attempts", "summary", "visits"]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from complaintkit.core.codec import converter
 from complaintkit.engine.commands import Rows
@@ -89,4 +89,17 @@ def all_visits(tx: Transaction, *, since: datetime | None = None, until: datetim
     return [_visit(r) for r in tx.conn.execute(query)]
 
 
-__all__ = ["VisitRow", "all_visits", "open_visits", "ticket_visits"]
+def visit_counts(tx: Transaction, *, since: datetime | None = None,
+                 until: datetime | None = None) -> list[tuple[str, str, str, int]]:
+    """How many visits opened in ``[since, until)`` there are by (status, channel, outcome):
+    counted by the database, whatever their number."""
+    v = schema.return_visits.c
+    query = select(v.status, v.channel, v.outcome, func.count()).group_by(v.status, v.channel, v.outcome)
+    if since is not None:
+        query = query.where(v.opened_at >= utc(since))
+    if until is not None:
+        query = query.where(v.opened_at < utc(until))
+    return [(r[0], r[1], r[2], int(r[3])) for r in tx.conn.execute(query)]
+
+
+__all__ = ["VisitRow", "all_visits", "open_visits", "ticket_visits", "visit_counts"]
