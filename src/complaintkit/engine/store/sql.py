@@ -940,7 +940,11 @@ def _ticket_row(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=2048)
 def _ticket(data: str) -> Ticket:
+    # A ticket is immutable (frozen, tuples all the way down) and the same stored text always
+    # decodes to the same ticket: the detectors' scans, the worker and the read side load the
+    # same open tickets again and again, and decoding one costs more than the query for it.
     return converter.structure(json.loads(data), Ticket)
 
 
