@@ -37,6 +37,7 @@ from complaintkit.engine.commands import Command, Runner, one_ticket
 from complaintkit.engine.context import Context
 from complaintkit.engine.registry import Registry
 from complaintkit.engine.store import Store
+from complaintkit.engine.store.quiet import TIMERS
 from complaintkit.hooks.manager import Plugins
 from complaintkit.logging import get_logger
 from complaintkit.parts.delivery.store import DeliveryRecord
@@ -255,8 +256,16 @@ class ComplaintKit:
         return timer_engine.fire_due(self.runner, self.clock.now(), limit=limit)
 
     def next_due(self) -> datetime | None:
+        """When the next timer is due (None: no timer pending)."""
+        quiet = self.store.quiet
+        known, at = quiet.known(TIMERS)
+        if known:  # a virtual clock asks before every step it takes: answered without a read
+            return at
+        mark = quiet.mark(TIMERS)
         with self.store.read() as tx:
-            return tx.next_timer_due()
+            at = tx.next_timer_due()
+        quiet.settle(TIMERS, at, mark)
+        return at
 
     # -- queries ----------------------------------------------------------------------------------
 

@@ -45,6 +45,14 @@ class Quiet:
             return False
         return until is None or now < until
 
+    def known(self, key: str) -> tuple[bool, datetime | None]:
+        """(True, the moment before which nothing is due — None: nothing waits) if this process
+        knows it and need not look again yet; (False, None) otherwise."""
+        found = self._until.get(key)
+        if found is None or time.monotonic() - found[1] >= self.recheck:
+            return False, None
+        return True, found[0]
+
     def mark(self, key: str) -> int:
         """Before looking: the count of wakes to hand to :meth:`settle`."""
         return self._wakes.get(key, 0)
