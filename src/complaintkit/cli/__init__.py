@@ -28,6 +28,7 @@ def _load() -> None:
     from complaintkit.bench.deadlines import deadlines
     from complaintkit.bench.intake import intake
     from complaintkit.bench.permissions import permissions
+    from complaintkit.bench.restart import restart
     from complaintkit.cli.deadline import deadline
     from complaintkit.cli.demo import demo
     from complaintkit.cli.doctor import doctor
@@ -45,6 +46,7 @@ def _load() -> None:
     bench.add_command(intake)
     bench.add_command(deadlines)
     bench.add_command(permissions)
+    bench.add_command(restart)
     try:
         from complaintkit.hooks.manager import Plugins
 
