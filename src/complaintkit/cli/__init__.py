@@ -2,6 +2,9 @@
 
 The CLI is an application of the library, so it — and only it — configures logging: structlog
 with personal data masked.
+
+Each command is imported when it runs (:mod:`complaintkit.cli.lazy`): a worker started again
+after a crash imports what the worker needs, not the demo, the benchmarks or Rich.
 """
 
 from __future__ import annotations
@@ -9,54 +12,53 @@ from __future__ import annotations
 import click
 
 from complaintkit import __version__
-from complaintkit.cli.failures import Group
+from complaintkit.cli.lazy import LazyGroup, discovered_plugins
 from complaintkit.core.errors import ComplaintKitError
 
+#: the built-in commands, by name: ``"module:attribute"``
+COMMANDS = {
+    "demo": "complaintkit.cli.demo:demo",
+    "worker": "complaintkit.cli.worker:worker",
+    "plugins": "complaintkit.cli.worker:plugins",
+    "deadline": "complaintkit.cli.deadline:deadline",
+    "doctor": "complaintkit.cli.doctor:doctor",
+    "soak": "complaintkit.cli.soak:soak",
+    "standard": "complaintkit.cli.standard:standard",
+}
+#: the built-in benchmarks (``complaintkit bench NAME``)
+BENCHMARKS = {
+    "intake": "complaintkit.bench.intake:intake",
+    "deadlines": "complaintkit.bench.deadlines:deadlines",
+    "permissions": "complaintkit.bench.permissions:permissions",
+    "restart": "complaintkit.bench.restart:restart",
+}
 
-@click.group(cls=Group)
-@click.version_option(__version__, prog_name="complaintkit")
-def cli() -> None:
-    """complaintkit — the complaint work-order process of Chinese telecom operators."""
+#: whether the plugins' commands were added (once per process, as when they were added on import)
+_plugin_commands_added = False
 
 
-@cli.group(cls=Group)
-def bench() -> None:
-    """Benchmarks: each prints a table, then its figures as one JSON line."""
-
-
-def _load() -> None:
-    from complaintkit.bench.deadlines import deadlines
-    from complaintkit.bench.intake import intake
-    from complaintkit.bench.permissions import permissions
-    from complaintkit.bench.restart import restart
-    from complaintkit.cli.deadline import deadline
-    from complaintkit.cli.demo import demo
-    from complaintkit.cli.doctor import doctor
-    from complaintkit.cli.soak import soak
-    from complaintkit.cli.standard import standard
-    from complaintkit.cli.worker import plugins, worker
-
-    cli.add_command(demo)
-    cli.add_command(worker)
-    cli.add_command(plugins)
-    cli.add_command(deadline)
-    cli.add_command(doctor)
-    cli.add_command(soak)
-    cli.add_command(standard)
-    bench.add_command(intake)
-    bench.add_command(deadlines)
-    bench.add_command(permissions)
-    bench.add_command(restart)
+def _add_plugin_commands(ctx: click.Context) -> None:
+    """The commands plugins add (``complaintkit_cli_commands``), asked for once."""
+    global _plugin_commands_added
+    if _plugin_commands_added:
+        return
+    _plugin_commands_added = True
     try:
-        from complaintkit.hooks.manager import Plugins
-
-        Plugins.discover().call_all("complaintkit_cli_commands", cli=cli)
+        discovered_plugins(ctx).cli_commands(cli)
     except ComplaintKitError as exc:
         # a broken plugin must not take `complaintkit plugins` down with it
         click.echo(f"warning: {exc}", err=True)
 
 
-_load()
+@click.group(cls=LazyGroup, lazy=COMMANDS, extend=_add_plugin_commands)
+@click.version_option(__version__, prog_name="complaintkit")
+def cli() -> None:
+    """complaintkit — the complaint work-order process of Chinese telecom operators."""
+
+
+@cli.group(cls=LazyGroup, lazy=BENCHMARKS, extend=_add_plugin_commands)
+def bench() -> None:
+    """Benchmarks: each prints a table, then its figures as one JSON line."""
 
 
 def main() -> None:
