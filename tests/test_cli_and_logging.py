@@ -167,3 +167,16 @@ def test_worker_settings_file_is_checked(tmp_path: Path) -> None:
     bad.write_text('sms = "smpp"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["worker", "--db", f"sqlite:///{tmp_path / 'w.db'}", "--settings", str(bad)])
     assert result.exit_code == 2 and "'sms' must be a table like [sms]" in result.output
+
+
+def test_the_worker_command_loads_only_what_a_worker_needs() -> None:
+    # a worker started again after a crash leaves due timers waiting while it imports: the
+    # command line imports one command, and structlog without Rich (the logs never use it)
+    script = ("import sys\nfrom complaintkit.cli import main\nsys.argv = ['complaintkit', 'worker', '--help']\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "loaded = [m for m in ('rich', 'psycopg', 'alembic', 'complaintkit.cli.demo', 'complaintkit.bench.deadlines',"
+              " 'complaintkit_smtp.transport') if m in sys.modules]\n"
+              "print('LOADED', loaded)\nimport rich.console\nprint('RICH', rich.console.Console is not None)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "--db" in out
+    assert "LOADED []" in out and "RICH True" in out

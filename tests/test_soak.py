@@ -47,3 +47,17 @@ def test_the_soak_reports_each_broken_guarantee() -> None:
     assert broken({**clean, "replies_lost": 3}) == ["3 replies lost"]
     assert broken({**clean, "smsc_duplicates": 3}) == ["3 duplicates at the SMSC but only 2 re-sends counted"]
     assert broken({**clean, "worker_exit_codes": [0, 1]}) == ["a worker did not stop cleanly (exit codes [0, 1])"]
+
+
+def test_bench_restart_ends_with_one_json_line() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from complaintkit.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "restart", "--runs", "1"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["benchmark"] == "restart" and figures["runs"] == 1
+    assert figures["first_timer_p50_s"] > 0 and figures["help_p50_s"] > 0

@@ -2,64 +2,88 @@
 
 The CLI is an application of the library, so it — and only it — configures logging: structlog
 with personal data masked.
+
+Each command is imported when it runs (:mod:`complaintkit.cli.lazy`): a worker started again
+after a crash imports what the worker needs, not the demo, the benchmarks or Rich.
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from complaintkit import __version__
-from complaintkit.cli.failures import Group
+from complaintkit.cli.lazy import LazyGroup, discovered_plugins
 from complaintkit.core.errors import ComplaintKitError
 
+#: the built-in commands, by name: ``"module:attribute"``
+COMMANDS = {
+    "demo": "complaintkit.cli.demo:demo",
+    "worker": "complaintkit.cli.worker:worker",
+    "plugins": "complaintkit.cli.worker:plugins",
+    "deadline": "complaintkit.cli.deadline:deadline",
+    "doctor": "complaintkit.cli.doctor:doctor",
+    "soak": "complaintkit.cli.soak:soak",
+    "standard": "complaintkit.cli.standard:standard",
+}
+#: the built-in benchmarks (``complaintkit bench NAME``)
+BENCHMARKS = {
+    "intake": "complaintkit.bench.intake:intake",
+    "deadlines": "complaintkit.bench.deadlines:deadlines",
+    "permissions": "complaintkit.bench.permissions:permissions",
+    "restart": "complaintkit.bench.restart:restart",
+    "simulate": "complaintkit.bench.simulate:simulate",
+    "timers": "complaintkit.bench.timers:timers",
+}
 
-@click.group(cls=Group)
-@click.version_option(__version__, prog_name="complaintkit")
-def cli() -> None:
-    """complaintkit — the complaint work-order process of Chinese telecom operators."""
+#: whether the plugins' commands were added (once per process, as when they were added on import)
+_plugin_commands_added = False
 
 
-@cli.group(cls=Group)
-def bench() -> None:
-    """Benchmarks: each prints a table, then its figures as one JSON line."""
-
-
-def _load() -> None:
-    from complaintkit.bench.deadlines import deadlines
-    from complaintkit.bench.intake import intake
-    from complaintkit.bench.permissions import permissions
-    from complaintkit.bench.simulate import simulate
-    from complaintkit.bench.timers import timers
-    from complaintkit.cli.deadline import deadline
-    from complaintkit.cli.demo import demo
-    from complaintkit.cli.doctor import doctor
-    from complaintkit.cli.soak import soak
-    from complaintkit.cli.standard import standard
-    from complaintkit.cli.worker import plugins, worker
-
-    cli.add_command(demo)
-    cli.add_command(worker)
-    cli.add_command(plugins)
-    cli.add_command(deadline)
-    cli.add_command(doctor)
-    cli.add_command(soak)
-    cli.add_command(standard)
-    bench.add_command(intake)
-    bench.add_command(deadlines)
-    bench.add_command(permissions)
-    bench.add_command(timers)
-    bench.add_command(simulate)
+def _add_plugin_commands(ctx: click.Context) -> None:
+    """The commands plugins add (``complaintkit_cli_commands``), asked for once."""
+    global _plugin_commands_added
+    if _plugin_commands_added:
+        return
+    _plugin_commands_added = True
     try:
-        from complaintkit.hooks.manager import Plugins
-
-        Plugins.discover().call_all("complaintkit_cli_commands", cli=cli)
+        discovered_plugins(ctx).cli_commands(cli)
     except ComplaintKitError as exc:
         # a broken plugin must not take `complaintkit plugins` down with it
         click.echo(f"warning: {exc}", err=True)
 
 
-_load()
+@click.group(cls=LazyGroup, lazy=COMMANDS, extend=_add_plugin_commands)
+@click.version_option(__version__, prog_name="complaintkit")
+def cli() -> None:
+    """complaintkit — the complaint work-order process of Chinese telecom operators."""
+
+
+@cli.group(cls=LazyGroup, lazy=BENCHMARKS, extend=_add_plugin_commands)
+def bench() -> None:
+    """Benchmarks: each prints a table, then its figures as one JSON line."""
 
 
 def main() -> None:
+    _structlog_without_rich()
     cli(prog_name="complaintkit")
+
+
+def _structlog_without_rich() -> None:
+    """Import structlog with Rich hidden from it.
+
+    structlog imports Rich, when it is installed, for tracebacks this command line never uses:
+    its logs format them plainly and masked (:func:`complaintkit.logging.configure_cli_logging`).
+    That is ~0.1 s of every worker start, which a timer due while the worker restarts waits
+    for. Rich stays importable for the commands that print tables. Only the application does
+    this: the library leaves structlog as the application set it up.
+    """
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        return
+    sys.modules["rich"] = None  # type: ignore[assignment]  # import rich → ImportError
+    try:
+        import structlog.dev
+        import structlog.tracebacks  # noqa: F401
+    finally:
+        del sys.modules["rich"]

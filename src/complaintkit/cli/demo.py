@@ -44,16 +44,16 @@ def demo(tickets: int, days: int, seed: int, url: str | None, smsc: str | None, 
 
     from complaintkit import demo as scenario
     from complaintkit.cli.failures import open_store
+    from complaintkit.cli.lazy import discovered_plugins
     from complaintkit.demo_summary import summary_rows
     from complaintkit.engine.outbox import Outbox, RetryPolicy
     from complaintkit.engine.worker import Worker
-    from complaintkit.hooks.manager import Plugins
     from complaintkit.kit import ComplaintKit
     from complaintkit.testing import FakeMail, VirtualClock
 
     configure_cli_logging(level=log_level, json=json_logs)
     console = Console(stderr=False)
-    plugins = Plugins.discover()
+    plugins = discovered_plugins()
     with contextlib.ExitStack() as stack:
         if url is None:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="complaintkit-demo-"))

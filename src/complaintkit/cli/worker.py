@@ -28,13 +28,14 @@ def worker(url: str, settings_file: str | None, standard_folder: str | None, idl
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
     configure_cli_logging(level=log_level, json=json_logs)
     from complaintkit.cli.failures import open_store
+    from complaintkit.cli.lazy import discovered_plugins
     from complaintkit.engine.worker import Worker
     from complaintkit.kit import ComplaintKit
     from complaintkit.standard import load_standard
 
     standard = load_standard(standard_folder) if standard_folder else None
     settings = load_settings(settings_file)
-    kit = ComplaintKit(open_store(url), settings=settings, standard=standard)
+    kit = ComplaintKit(open_store(url), plugins=discovered_plugins(), settings=settings, standard=standard)
     runner = Worker(kit)
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -73,12 +74,12 @@ def plugins() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from complaintkit.hooks.manager import Plugins
+    from complaintkit.cli.lazy import discovered_plugins
 
     table = Table(title="complaintkit plugins, in load order (built-ins last)")
     for column in ("name", "distribution", "version", "hooks"):
         table.add_column(column)
-    for info in Plugins.discover().info():
+    for info in discovered_plugins().info():
         table.add_row(info.name, info.distribution, info.version, ", ".join(h.removeprefix("complaintkit_")
                                                                              for h in info.hooks))
     # piped output (scripts, tests) gets whole lines, not a table folded at 80 columns

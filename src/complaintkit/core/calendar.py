@@ -81,6 +81,8 @@ log = get_logger(__name__)
 
 _US_PER_HOUR = 3_600_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORD = _EPOCH.date().toordinal()
+_DAY_US = 86_400 * 1_000_000
 _MIDNIGHT = time(0)
 
 
@@ -601,7 +603,10 @@ def _frozen_days(days: Iterable[date]) -> frozenset[date]:
 
 
 def _to_us(dt: datetime) -> int:
-    d = dt - _EPOCH
+    return _td_us(dt - _EPOCH)
+
+
+def _td_us(d: timedelta) -> int:
     return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
@@ -661,20 +666,28 @@ class WorkCalendar:
         # Periods are kept as wall-clock offsets and placed on each day through the zone, so a
         # zone with daylight saving still gets its periods at the right local times.
         periods = [(_offset(a, False), _offset(b, True)) for a, b in (self.hours or ((_MIDNIGHT, _MIDNIGHT),))]
+        periods_us = [(_td_us(a), _td_us(b)) for a, b in periods]
         starts: list[int] = []
         ends: list[int] = []
         cum = [0]
         pday: list[int] = []
         wdates: list[date] = []
-        for i in range(n_days):
-            day = date.fromordinal(first.toordinal() + i)
-            if day not in self.workdays:
-                continue
-            flags[i] = 1
+        first_ord = first.toordinal()
+        one_day = timedelta(days=1)
+        for day in sorted(self.workdays):
+            flags[day.toordinal() - first_ord] = 1
             midnight = datetime.combine(day, _MIDNIGHT)
-            for a, b in periods:
-                s = _to_us((midnight + a).replace(tzinfo=tz))
-                e = _to_us((midnight + b).replace(tzinfo=tz))
+            at_midnight = midnight.replace(tzinfo=tz).utcoffset()
+            if at_midnight is not None and at_midnight == (midnight + one_day).replace(tzinfo=tz).utcoffset():
+                # no clock change this day (every day but a few in zones with daylight saving):
+                # each period is the day's midnight in UTC plus its offset, without asking the zone
+                # again — building the calendar is part of every worker's start
+                base = (day.toordinal() - _EPOCH_ORD) * _DAY_US - _td_us(at_midnight)
+                placed = [(base + a, base + b) for a, b in periods_us]
+            else:
+                placed = [(_to_us((midnight + a).replace(tzinfo=tz)), _to_us((midnight + b).replace(tzinfo=tz)))
+                          for a, b in periods]
+            for s, e in placed:
                 if e <= s:  # a period swallowed by a clock change
                     continue
                 starts.append(s)

@@ -169,6 +169,7 @@ def complaintkit_escalation(ticket: Ticket, source: str, reason: str) -> None:
 def complaintkit_cli_commands(cli: click.Group) -> None:
     """Add commands to the ``complaintkit`` command line.
 
-    Called once when the CLI starts, with the top-level group; ``cli.commands["bench"]`` is the
+    Called at most once per process, with the top-level group, when the commands are listed or
+    a name that is not a built-in command is looked up; ``cli.commands["bench"]`` is the
     benchmark group. Add commands with ``add_command``. The return value is ignored.
     """

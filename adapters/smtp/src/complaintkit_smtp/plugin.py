@@ -19,11 +19,12 @@ def complaintkit_email_transport(settings: Mapping[str, Any]) -> Any:
     ``COMPLAINTKIT_SMTP_HOST`` / ``_PORT`` / ``_USER`` / ``_PASSWORD``. Bad settings raise
     ``ValueError`` naming the setting, so the worker stops at start-up instead of losing mail.
     """
-    from .transport import SmtpConfig, SmtpTransport
-
     settings = settings or {}
     if not (settings.get("host") or os.environ.get("COMPLAINTKIT_SMTP_HOST")):
         return None  # not configured for SMTP: let another plugin answer
+    # imported only now: aiosmtplib is not worth a worker's start-up when SMTP is not configured
+    from .transport import SmtpConfig, SmtpTransport
+
     return SmtpTransport(SmtpConfig.from_settings(settings))
 
 
