@@ -24,9 +24,11 @@ import base64
 import concurrent.futures
 import hashlib
 import os
+import queue
 import re
 import ssl
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from email.utils import formatdate
 from typing import Any, NewType, TypeVar
 
@@ -202,12 +204,17 @@ class _Batch:
     next: int = 0
     #: a connect failed: what is not started yet is answered RETRY with this
     connect_problem: str = ""
+    #: the caller gave up (an interrupt): no connection takes another request
+    stopped: bool = False
+    #: the pool's connections take requests from their own threads
+    _taking: threading.Lock = attrs.Factory(threading.Lock)
 
     def take(self) -> int | None:
-        if self.next >= len(self.requests):
-            return None
-        self.next += 1
-        return self.next - 1
+        with self._taking:
+            if self.stopped or self.next >= len(self.requests):
+                return None
+            self.next += 1
+            return self.next - 1
 
     def report(self, index: int, result: SendResult) -> None:
         self.results[index] = result
@@ -221,9 +228,11 @@ class _Batch:
 class SmtpTransport:
     """An :class:`~complaintkit.ports.transports.EmailTransport` over ``aiosmtplib``.
 
-    ``send_many`` runs one asyncio event loop for the batch (on the caller's thread) and sends
-    over up to ``pool_size`` connections at once, each taking the next request when it is free.
-    The connections are opened as they are needed and closed (QUIT) at the end of the batch.
+    ``send_many`` sends over up to ``pool_size`` connections at once, each taking the next
+    request when it is free. One connection runs on an asyncio event loop on the caller's thread;
+    a pool runs each connection on a thread and event loop of its own and hands the results to
+    the caller's thread. The connections are opened as they are needed and closed (QUIT) at the
+    end of the batch.
     """
 
     def __init__(self, config: SmtpConfig) -> None:
@@ -245,7 +254,11 @@ class SmtpTransport:
         if not requests:
             return []
         batch = _Batch(list(requests), on_result)
-        _run(self._send_batch(batch))
+        lanes = min(self.config.pool_size, len(batch.requests))
+        if lanes == 1:
+            _run(self._lane(batch, batch.report))
+        else:
+            self._send_on_lanes(batch, lanes)
         results = [batch.results.get(i) or SendResult(r.key, SendOutcome.RETRY,
                                                       detail="not sent: the batch stopped")
                    for i, r in enumerate(batch.requests)]
@@ -265,17 +278,48 @@ class SmtpTransport:
 
     # -- the batch ------------------------------------------------------------------------------
 
-    async def _send_batch(self, batch: _Batch) -> None:
-        lanes = min(self.config.pool_size, len(batch.requests))
-        await asyncio.gather(*(self._lane(batch) for _ in range(lanes)))
+    def _send_on_lanes(self, batch: _Batch, lanes: int) -> None:
+        """Each connection on a thread and event loop of its own; results reported here.
 
-    async def _lane(self, batch: _Batch) -> None:
+        On one event loop the connections wait for each other: replies that arrive together are
+        all read before any connection sends its next command, so every exchange of one
+        connection also pays for the others'. On threads of their own each sends as soon as its
+        reply is read (the interpreter lock is let go around every socket call), and ``on_result``
+        (the outbox writes each result to its database) runs here, on the caller's thread, while
+        the connections go on sending.
+        """
+        answers: queue.SimpleQueue[tuple[int, SendResult] | None] = queue.SimpleQueue()
+
+        def lane() -> None:
+            try:
+                asyncio.run(self._lane(batch, lambda index, result: answers.put((index, result))))
+            finally:
+                answers.put(None)  # this connection is done
+
+        with concurrent.futures.ThreadPoolExecutor(lanes, thread_name_prefix="smtp") as pool:
+            running = [pool.submit(lane) for _ in range(lanes)]
+            try:
+                left = lanes
+                while left:
+                    answer = answers.get()
+                    if answer is None:
+                        left -= 1
+                    else:
+                        batch.report(*answer)
+            except BaseException:
+                # interrupted: the connections finish the message they are on and say QUIT
+                batch.stopped = True
+                raise
+        for done in running:
+            done.result()  # a connection's own failure is the batch's, as on one event loop
+
+    async def _lane(self, batch: _Batch, report: Callable[[int, SendResult], None]) -> None:
         """One connection of the pool: takes the next request until none is left."""
         connection = _Connection(self)
         try:
             while (index := batch.take()) is not None:
                 result = await self._send_one(batch, batch.requests[index], connection)
-                batch.report(index, result)
+                report(index, result)
         finally:
             await connection.quit()
 
