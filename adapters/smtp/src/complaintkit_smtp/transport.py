@@ -22,18 +22,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import functools
 import hashlib
 import os
 import queue
 import re
 import ssl
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from email.utils import formatdate
 from typing import Any, NewType, TypeVar
 
 import aiosmtplib
 import attrs
+from aiosmtplib.email import quote_address
 
 from complaintkit.logging import get_logger
 from complaintkit.ports.recipients import UnresolvedRecipients, resolve_recipients
@@ -75,6 +78,15 @@ def _encoded_word(text: str) -> str:
         chunk += char
     words.append(chunk)
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
+
+@functools.lru_cache(maxsize=4)
+def _date(second: int) -> str:
+    """The Date header's value: the same for every message of one second, so written once."""
+    return formatdate(second, localtime=True)
+
+def _quoted(address: str) -> bytes:
+    """``<address>`` for MAIL FROM / RCPT TO, by aiosmtplib's rule (ValueError: not sendable)."""
+    return quote_address(address).encode("ascii")
 
 _T = TypeVar("_T")
 _ENV = {"host": "COMPLAINTKIT_SMTP_HOST", "port": "COMPLAINTKIT_SMTP_PORT",
@@ -238,6 +250,14 @@ class SmtpTransport:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._lists = {a.lower() for addresses in config.recipients.values() for a in addresses}
+        # MAIL FROM / RCPT TO arguments of the sender and the configured lists, checked and quoted
+        # once (aiosmtplib's mail() and rcpt() parse the address again for every message)
+        self._envelope: dict[str, bytes] = {}
+        for address in (config.sender, *(a for addresses in config.recipients.values() for a in addresses)):
+            try:
+                self._envelope[address] = _quoted(address)
+            except ValueError:  # not ASCII: refused when sending, as any such address is
+                pass
 
     # -- the EmailTransport protocol ----------------------------------------------------------
 
@@ -399,7 +419,7 @@ class SmtpTransport:
             f"From: {self.config.sender}",
             f"To: {', '.join(addresses)}",
             f"Subject: {_encoded_word(request.subject)}",
-            f"Date: {formatdate(localtime=True)}",
+            f"Date: {_date(int(time.time()))}",
             f"Message-ID: {message_id}",
             f"X-Complaintkit-Key: {_encoded_word(request.key)}",
             "MIME-Version: 1.0",
@@ -420,7 +440,7 @@ class SmtpTransport:
         sent_data = False
         try:
             try:
-                await smtp.mail(self.config.sender)
+                await self._mail(smtp)
             except aiosmtplib.SMTPSenderRefused as exc:
                 await self._reset(smtp)
                 # 530 STARTTLS/AUTH first, 550 sender not allowed: the server's configuration or
@@ -431,7 +451,7 @@ class SmtpTransport:
             refused: list[tuple[str, int, str]] = []
             for address in addresses:
                 try:
-                    await smtp.rcpt(address)
+                    await self._rcpt(smtp, address)
                     accepted.append(address)
                 except aiosmtplib.SMTPRecipientRefused as exc:
                     refused.append((address, exc.code, exc.message))
@@ -462,6 +482,19 @@ class SmtpTransport:
         except Exception as exc:  # noqa: BLE001 - whatever else broke, the message is retried
             raise _Dropped(f"{type(exc).__name__}: {self._redact(str(exc))}",
                            sent_data=sent_data) from None
+
+    async def _mail(self, smtp: aiosmtplib.SMTP) -> None:
+        """``smtp.mail(sender)`` with the sender quoted once for the transport."""
+        sender = self.config.sender
+        reply = await smtp.execute_command(b"MAIL", b"FROM:" + (self._envelope.get(sender) or _quoted(sender)))
+        if reply.code != 250:
+            raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
+
+    async def _rcpt(self, smtp: aiosmtplib.SMTP, address: str) -> None:
+        """``smtp.rcpt(address)``; a configured list's address quoted once for the transport."""
+        reply = await smtp.execute_command(b"RCPT", b"TO:" + (self._envelope.get(address) or _quoted(address)))
+        if reply.code not in (250, 251):
+            raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, address)
 
     async def _reset(self, smtp: aiosmtplib.SMTP) -> None:
         try:
