@@ -113,3 +113,16 @@ def test_send_many_works_from_inside_a_running_event_loop(smtp_server: Any) -> N
         return transport.send_many([req("a"), req("b")])
 
     assert [r.outcome for r in asyncio.run(caller())] == [SendOutcome.ACCEPTED] * 2
+
+
+def test_a_pool_reports_on_the_callers_thread(smtp_server: Any) -> None:
+    # the connections run on threads of their own; the outbox records each result on its own
+    # thread's database connection, so the results come back to the caller's
+    import threading
+
+    transport = smtp_server.transport(pool_size=3)
+    threads: set[int] = set()
+    results = transport.send_many([req(f"k{i}") for i in range(7)],
+                                  on_result=lambda r: threads.add(threading.get_ident()))
+    assert [r.outcome for r in results] == [SendOutcome.ACCEPTED] * 7
+    assert threads == {threading.get_ident()}

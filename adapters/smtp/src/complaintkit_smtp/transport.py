@@ -22,16 +22,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import functools
 import hashlib
 import os
+import queue
 import re
 import ssl
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from email.utils import formatdate
 from typing import Any, NewType, TypeVar
 
 import aiosmtplib
 import attrs
+from aiosmtplib.email import quote_address
 
 from complaintkit.logging import get_logger
 from complaintkit.ports.recipients import UnresolvedRecipients, resolve_recipients
@@ -73,6 +78,15 @@ def _encoded_word(text: str) -> str:
         chunk += char
     words.append(chunk)
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
+
+@functools.lru_cache(maxsize=4)
+def _date(second: int) -> str:
+    """The Date header's value: the same for every message of one second, so written once."""
+    return formatdate(second, localtime=True)
+
+def _quoted(address: str) -> bytes:
+    """``<address>`` for MAIL FROM / RCPT TO, by aiosmtplib's rule (ValueError: not sendable)."""
+    return quote_address(address).encode("ascii")
 
 _T = TypeVar("_T")
 _ENV = {"host": "COMPLAINTKIT_SMTP_HOST", "port": "COMPLAINTKIT_SMTP_PORT",
@@ -202,12 +216,17 @@ class _Batch:
     next: int = 0
     #: a connect failed: what is not started yet is answered RETRY with this
     connect_problem: str = ""
+    #: the caller gave up (an interrupt): no connection takes another request
+    stopped: bool = False
+    #: the pool's connections take requests from their own threads
+    _taking: threading.Lock = attrs.Factory(threading.Lock)
 
     def take(self) -> int | None:
-        if self.next >= len(self.requests):
-            return None
-        self.next += 1
-        return self.next - 1
+        with self._taking:
+            if self.stopped or self.next >= len(self.requests):
+                return None
+            self.next += 1
+            return self.next - 1
 
     def report(self, index: int, result: SendResult) -> None:
         self.results[index] = result
@@ -221,14 +240,24 @@ class _Batch:
 class SmtpTransport:
     """An :class:`~complaintkit.ports.transports.EmailTransport` over ``aiosmtplib``.
 
-    ``send_many`` runs one asyncio event loop for the batch (on the caller's thread) and sends
-    over up to ``pool_size`` connections at once, each taking the next request when it is free.
-    The connections are opened as they are needed and closed (QUIT) at the end of the batch.
+    ``send_many`` sends over up to ``pool_size`` connections at once, each taking the next
+    request when it is free. One connection runs on an asyncio event loop on the caller's thread;
+    a pool runs each connection on a thread and event loop of its own and hands the results to
+    the caller's thread. The connections are opened as they are needed and closed (QUIT) at the
+    end of the batch.
     """
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._lists = {a.lower() for addresses in config.recipients.values() for a in addresses}
+        # MAIL FROM / RCPT TO arguments of the sender and the configured lists, checked and quoted
+        # once (aiosmtplib's mail() and rcpt() parse the address again for every message)
+        self._envelope: dict[str, bytes] = {}
+        for address in (config.sender, *(a for addresses in config.recipients.values() for a in addresses)):
+            try:
+                self._envelope[address] = _quoted(address)
+            except ValueError:  # not ASCII: refused when sending, as any such address is
+                pass
 
     # -- the EmailTransport protocol ----------------------------------------------------------
 
@@ -245,7 +274,11 @@ class SmtpTransport:
         if not requests:
             return []
         batch = _Batch(list(requests), on_result)
-        _run(self._send_batch(batch))
+        lanes = min(self.config.pool_size, len(batch.requests))
+        if lanes == 1:
+            _run(self._lane(batch, batch.report))
+        else:
+            self._send_on_lanes(batch, lanes)
         results = [batch.results.get(i) or SendResult(r.key, SendOutcome.RETRY,
                                                       detail="not sent: the batch stopped")
                    for i, r in enumerate(batch.requests)]
@@ -265,17 +298,48 @@ class SmtpTransport:
 
     # -- the batch ------------------------------------------------------------------------------
 
-    async def _send_batch(self, batch: _Batch) -> None:
-        lanes = min(self.config.pool_size, len(batch.requests))
-        await asyncio.gather(*(self._lane(batch) for _ in range(lanes)))
+    def _send_on_lanes(self, batch: _Batch, lanes: int) -> None:
+        """Each connection on a thread and event loop of its own; results reported here.
 
-    async def _lane(self, batch: _Batch) -> None:
+        On one event loop the connections wait for each other: replies that arrive together are
+        all read before any connection sends its next command, so every exchange of one
+        connection also pays for the others'. On threads of their own each sends as soon as its
+        reply is read (the interpreter lock is let go around every socket call), and ``on_result``
+        (the outbox writes each result to its database) runs here, on the caller's thread, while
+        the connections go on sending.
+        """
+        answers: queue.SimpleQueue[tuple[int, SendResult] | None] = queue.SimpleQueue()
+
+        def lane() -> None:
+            try:
+                asyncio.run(self._lane(batch, lambda index, result: answers.put((index, result))))
+            finally:
+                answers.put(None)  # this connection is done
+
+        with concurrent.futures.ThreadPoolExecutor(lanes, thread_name_prefix="smtp") as pool:
+            running = [pool.submit(lane) for _ in range(lanes)]
+            try:
+                left = lanes
+                while left:
+                    answer = answers.get()
+                    if answer is None:
+                        left -= 1
+                    else:
+                        batch.report(*answer)
+            except BaseException:
+                # interrupted: the connections finish the message they are on and say QUIT
+                batch.stopped = True
+                raise
+        for done in running:
+            done.result()  # a connection's own failure is the batch's, as on one event loop
+
+    async def _lane(self, batch: _Batch, report: Callable[[int, SendResult], None]) -> None:
         """One connection of the pool: takes the next request until none is left."""
         connection = _Connection(self)
         try:
             while (index := batch.take()) is not None:
                 result = await self._send_one(batch, batch.requests[index], connection)
-                batch.report(index, result)
+                report(index, result)
         finally:
             await connection.quit()
 
@@ -355,7 +419,7 @@ class SmtpTransport:
             f"From: {self.config.sender}",
             f"To: {', '.join(addresses)}",
             f"Subject: {_encoded_word(request.subject)}",
-            f"Date: {formatdate(localtime=True)}",
+            f"Date: {_date(int(time.time()))}",
             f"Message-ID: {message_id}",
             f"X-Complaintkit-Key: {_encoded_word(request.key)}",
             "MIME-Version: 1.0",
@@ -376,7 +440,7 @@ class SmtpTransport:
         sent_data = False
         try:
             try:
-                await smtp.mail(self.config.sender)
+                await self._mail(smtp)
             except aiosmtplib.SMTPSenderRefused as exc:
                 await self._reset(smtp)
                 # 530 STARTTLS/AUTH first, 550 sender not allowed: the server's configuration or
@@ -387,7 +451,7 @@ class SmtpTransport:
             refused: list[tuple[str, int, str]] = []
             for address in addresses:
                 try:
-                    await smtp.rcpt(address)
+                    await self._rcpt(smtp, address)
                     accepted.append(address)
                 except aiosmtplib.SMTPRecipientRefused as exc:
                     refused.append((address, exc.code, exc.message))
@@ -418,6 +482,19 @@ class SmtpTransport:
         except Exception as exc:  # noqa: BLE001 - whatever else broke, the message is retried
             raise _Dropped(f"{type(exc).__name__}: {self._redact(str(exc))}",
                            sent_data=sent_data) from None
+
+    async def _mail(self, smtp: aiosmtplib.SMTP) -> None:
+        """``smtp.mail(sender)`` with the sender quoted once for the transport."""
+        sender = self.config.sender
+        reply = await smtp.execute_command(b"MAIL", b"FROM:" + (self._envelope.get(sender) or _quoted(sender)))
+        if reply.code != 250:
+            raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
+
+    async def _rcpt(self, smtp: aiosmtplib.SMTP, address: str) -> None:
+        """``smtp.rcpt(address)``; a configured list's address quoted once for the transport."""
+        reply = await smtp.execute_command(b"RCPT", b"TO:" + (self._envelope.get(address) or _quoted(address)))
+        if reply.code not in (250, 251):
+            raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, address)
 
     async def _reset(self, smtp: aiosmtplib.SMTP) -> None:
         try:
