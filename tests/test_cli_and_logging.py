@@ -180,3 +180,23 @@ def test_the_worker_command_loads_only_what_a_worker_needs() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert "--db" in out
     assert "LOADED []" in out and "RICH True" in out
+
+
+def test_a_worker_stopped_while_it_starts_exits_cleanly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # a supervisor may stop a worker it has just started again: SIGTERM before the worker runs
+    # is a clean stop (exit 0), not a process killed by the signal
+    import complaintkit.cli.worker as worker_command
+
+    real = worker_command.load_settings
+
+    def terminated_meanwhile(path: str | None) -> dict[str, Any]:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(path)
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(worker_command, "load_settings", terminated_meanwhile)
+    result = CliRunner().invoke(cli, ["worker", "--db", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 0, result.output
+    assert "received SIGTERM while starting: worker stopped" in result.stderr
+    assert signal.getsignal(signal.SIGTERM) is before  # the command puts the handlers back
+    structlog.reset_defaults()

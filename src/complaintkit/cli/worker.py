@@ -26,27 +26,55 @@ from complaintkit.logging import configure_cli_logging
 @click.option("--json-logs", is_flag=True, help="Log JSON lines instead of text.")
 def worker(url: str, settings_file: str | None, standard_folder: str | None, idle: float, log_level: str, json_logs: bool) -> None:
     """Fire due timers and deliver the outbox until SIGTERM or Ctrl-C, then stop cleanly."""
-    configure_cli_logging(level=log_level, json=json_logs)
-    from complaintkit.cli.failures import open_store
-    from complaintkit.cli.lazy import discovered_plugins
-    from complaintkit.engine.worker import Worker
-    from complaintkit.kit import ComplaintKit
-    from complaintkit.standard import load_standard
-
-    standard = load_standard(standard_folder) if standard_folder else None
-    settings = load_settings(settings_file)
-    kit = ComplaintKit(open_store(url), plugins=discovered_plugins(), settings=settings, standard=standard)
-    runner = Worker(kit)
+    runner: Any = None
+    kit: Any = None
+    stopped_while_starting: list[int] = []
 
     def _stop(signum: int, _frame: Any) -> None:
+        if runner is None:
+            if not stopped_while_starting:  # a second signal finds it stopping already
+                stopped_while_starting.append(signum)
+                raise _StoppedWhileStarting(signum)
+            return
         click.echo(f"received {signal.Signals(signum).name}: finishing the current pass", err=True)
         runner.stop()
 
+    # SIGTERM is taken from the first moment: a supervisor that stops a worker it has just
+    # started again (after a crash) gets a clean exit, not a process killed by the signal
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    runner.run(idle=idle)
-    kit.close()
-    click.echo("worker stopped", err=True)
+    try:
+        try:
+            configure_cli_logging(level=log_level, json=json_logs)
+            from complaintkit.cli.failures import open_store
+            from complaintkit.cli.lazy import discovered_plugins
+            from complaintkit.engine.worker import Worker
+            from complaintkit.kit import ComplaintKit
+            from complaintkit.standard import load_standard
+
+            standard = load_standard(standard_folder) if standard_folder else None
+            settings = load_settings(settings_file)
+            kit = ComplaintKit(open_store(url), plugins=discovered_plugins(), settings=settings, standard=standard)
+            runner = Worker(kit)
+        except _StoppedWhileStarting as stop:
+            if kit is not None:
+                kit.close()
+            click.echo(f"received {signal.Signals(stop.args[0]).name} while starting: worker stopped", err=True)
+            return
+        # Ctrl-C while starting still interrupts at once (a database that does not answer)
+        signal.signal(signal.SIGINT, _stop)
+        runner.run(idle=idle)
+        kit.close()
+        click.echo("worker stopped", err=True)
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: set outside Python, nothing to put back
+                signal.signal(sig, handler)
+
+
+class _StoppedWhileStarting(BaseException):
+    """SIGTERM came before the worker had started: there is no pass to finish, so it stops there
+    (a BaseException, like KeyboardInterrupt, so that nothing on the way catches it)."""
 
 
 def load_settings(path: str | None) -> dict[str, Any]:
